@@ -1,0 +1,1 @@
+"""The running process: configuration, CLI, scheduler, jobs."""

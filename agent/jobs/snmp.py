@@ -1,0 +1,195 @@
+"""SNMP discovery and interface polling jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from agent.runtime import Runtime
+from collectors.rates import CounterPoint, compute_rates
+from collectors.snmp.collect import discover, poll_interfaces
+from inventory.choices import DeviceStatus
+from inventory.domain import Observation, SnmpTarget
+from inventory.models import Device, InterfaceSample
+from inventory.store import apply_discovery, mark_status, previous_points, record_failure, record_sample
+from inventory.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class JobError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    target: SnmpTarget
+    hc: bool
+    expected_rows: int
+    discovered: bool
+
+
+@dataclass
+class JobResult:
+    device: str
+    ok: bool
+    error: str | None = None
+    status_changed: bool = False
+    needs_discovery: bool = False
+    samples: int = 0
+    oper_changes: list[tuple[str, int, int]] = field(default_factory=list)  # (ifname, before, after)
+
+
+def snmp_target(rt: Runtime, device: Device) -> SnmpTarget:
+    if device.snmp_profile is None:
+        raise JobError(f"device {device.name} has no SNMP credentials profile")
+    s = rt.ctx.settings
+    return SnmpTarget(
+        device=device.name,
+        host=device.host,
+        port=device.snmp_port,
+        credentials=device.snmp_profile.credentials(),
+        timeout=s.snmp_timeout_s,
+        retries=s.snmp_retries,
+    )
+
+
+def _plan(rt: Runtime, device_id: int) -> PollPlan:
+    with rt.ctx.begin() as s:
+        device = s.get(Device, device_id)
+        if device is None:
+            raise JobError(f"no device with id {device_id}")
+        present = [i for i in device.interfaces if i.present]
+        return PollPlan(
+            target=snmp_target(rt, device),
+            hc=not present or any(i.counter_bits == 64 for i in present),
+            expected_rows=len(present),
+            discovered=device.last_discovered is not None,
+        )
+
+
+async def run_discovery(rt: Runtime, device_id: int) -> JobResult:
+    plan = await asyncio.to_thread(_plan, rt, device_id)
+    async with rt.limit:
+        obs = await discover(rt.engine, plan.target)
+    return await asyncio.to_thread(_store_discovery, rt, device_id, obs)
+
+
+def _store_discovery(rt: Runtime, device_id: int, obs: Observation) -> JobResult:
+    now = utcnow()
+    with rt.ctx.begin() as s:
+        device = s.get(Device, device_id)
+        if device is None:
+            return JobResult(obs.device, False, "device deleted during discovery")
+        if not obs.ok or obs.discovery is None:
+            changed = record_failure(device, obs.error or "no data", now)
+            log.warning("discovery of %s failed: %s", device.name, obs.error)
+            return JobResult(device.name, False, obs.error, status_changed=changed)
+        before = device.status
+        apply_discovery(s, device, obs.discovery, now)
+        log.info(
+            "discovered %s: %d interfaces, %d components, %d neighbours in %.2fs",
+            device.name,
+            len(obs.discovery.interfaces),
+            len(obs.discovery.components),
+            len(obs.discovery.neighbors),
+            obs.duration_s,
+        )
+        return JobResult(device.name, True, status_changed=before is not device.status)
+
+
+async def run_poll(rt: Runtime, device_id: int) -> JobResult:
+    plan = await asyncio.to_thread(_plan, rt, device_id)
+    if not plan.discovered:
+        return JobResult(plan.target.device, False, "not discovered yet", needs_discovery=True)
+    async with rt.limit:
+        obs = await poll_interfaces(rt.engine, plan.target, hc=plan.hc, expected_rows=plan.expected_rows)
+    return await asyncio.to_thread(_store_poll, rt, device_id, obs)
+
+
+def _point(sample: InterfaceSample) -> CounterPoint:
+    return CounterPoint(
+        wall=sample.ts,
+        uptime_ticks=sample.uptime_ticks,
+        counter_bits=sample.counter_bits,
+        in_octets=sample.in_octets,
+        out_octets=sample.out_octets,
+        in_ucast_pkts=sample.in_ucast_pkts,
+        out_ucast_pkts=sample.out_ucast_pkts,
+        in_errors=sample.in_errors,
+        out_errors=sample.out_errors,
+        in_discards=sample.in_discards,
+        out_discards=sample.out_discards,
+    )
+
+
+def _store_poll(rt: Runtime, device_id: int, obs: Observation) -> JobResult:
+    now = utcnow()
+    with rt.ctx.begin() as s:
+        device = s.get(Device, device_id)
+        if device is None:
+            return JobResult(obs.device, False, "device deleted during poll")
+        if not obs.ok or obs.perf is None:
+            changed = record_failure(device, obs.error or "no data", now)
+            if changed:
+                log.warning("%s is unreachable: %s", device.name, obs.error)
+            return JobResult(device.name, False, obs.error, status_changed=changed)
+        return apply_perf(s, device, obs, now)
+
+
+def apply_perf(s: Session, device: Device, obs: Observation, now: datetime) -> JobResult:
+    """Counters -> samples and rates; interface status; device back up."""
+    assert obs.perf is not None
+    perf = obs.perf
+    changed = mark_status(device, DeviceStatus.UP, now)
+    if changed:
+        log.info("%s is reachable again", device.name)
+    device.uptime_ticks = perf.uptime_ticks
+    device.last_seen = now
+    device.last_polled = now
+    device.consecutive_failures = 0
+    device.last_error = ""
+    by_index = {i.if_index: i for i in device.interfaces}
+    prev = previous_points(s, list(by_index.values()))
+    result = JobResult(device.name, True, status_changed=changed)
+    written = []
+    for reading in perf.readings:
+        iface = by_index.get(reading.if_index)
+        if iface is None:
+            result.needs_discovery = True
+            continue
+        before = prev.get(iface.id)
+        cur = CounterPoint(
+            wall=now,
+            uptime_ticks=perf.uptime_ticks,
+            counter_bits=reading.counter_bits,
+            in_octets=reading.in_octets,
+            out_octets=reading.out_octets,
+            in_ucast_pkts=reading.in_ucast_pkts,
+            out_ucast_pkts=reading.out_ucast_pkts,
+            in_errors=reading.in_errors,
+            out_errors=reading.out_errors,
+            in_discards=reading.in_discards,
+            out_discards=reading.out_discards,
+        )
+        rates = compute_rates(_point(before) if before else None, cur, iface.speed_bps)
+        written.append((iface, record_sample(s, iface, reading, rates, perf.uptime_ticks, now)))
+        if iface.oper_status != reading.oper_status:
+            result.oper_changes.append((iface.name, int(iface.oper_status), int(reading.oper_status)))
+            iface.last_change = now
+        iface.oper_status = reading.oper_status
+        iface.admin_status = reading.admin_status
+        iface.in_bps = rates.in_bps
+        iface.out_bps = rates.out_bps
+        iface.updated_at = now
+        if not iface.present:
+            iface.present = True
+    s.flush()
+    for iface, sample in written:
+        iface.last_sample_id = sample.id
+    result.samples = len(written)
+    return result

@@ -1,0 +1,220 @@
+"""The agent's one APScheduler 3 scheduler, reconciled from the database.
+
+Job ids are stable (``poll:<device>:snmp``, ``discover:<device>:snmp``); every job has coalesce
+on and max_instances 1, so a slow device skips a beat instead of piling up runs, and each
+device has its own job, so a dead one never delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+
+from agent.jobs.snmp import JobResult, run_discovery, run_poll
+from agent.runtime import Runtime
+from inventory.models import Device, JobRequest
+from inventory.store import prune_samples
+from inventory.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    kind: str  # poll | discover
+    device_id: int
+    interval_s: int
+    run_now: bool = False
+
+
+def poll_job_id(device: str) -> str:
+    return f"poll:{device}:snmp"
+
+
+def discover_job_id(device: str) -> str:
+    return f"discover:{device}:snmp"
+
+
+def plan_jobs(devices: list[Device], poll_interval_s: int, discovery_interval_s: int) -> dict[str, JobSpec]:
+    """What should be scheduled for these devices. Pure: the reconciler applies it."""
+    desired: dict[str, JobSpec] = {}
+    for d in devices:
+        if not d.enabled:
+            continue
+        desired[discover_job_id(d.name)] = JobSpec(
+            discover_job_id(d.name), "discover", d.id, discovery_interval_s, run_now=d.last_discovered is None
+        )
+        desired[poll_job_id(d.name)] = JobSpec(
+            poll_job_id(d.name), "poll", d.id, d.poll_interval_s or poll_interval_s
+        )
+    return desired
+
+
+def _offset(job_id: str, interval_s: int) -> float:
+    # A stable spread of first runs over the interval, so 1,000 devices do not fire at once.
+    return (zlib.crc32(job_id.encode()) % max(1, interval_s * 1000)) / 1000.0
+
+
+class Agent:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.settings = rt.ctx.settings
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        )
+        self._specs: dict[str, JobSpec] = {}
+        self._active = 0
+        self.on_result: Callable[[str, JobResult], Awaitable[None]] | None = None
+
+    # -- reconciling -------------------------------------------------------------------
+    def _load_devices(self) -> list[Device]:
+        with self.rt.ctx.begin() as s:
+            return list(s.scalars(select(Device)))
+
+    async def reconcile(self) -> None:
+        try:
+            devices = await asyncio.to_thread(self._load_devices)
+        except asyncio.CancelledError:
+            return
+        desired = plan_jobs(devices, self.settings.poll_interval_s, self.settings.discovery_interval_s)
+        self.apply(desired)
+
+    def apply(self, desired: dict[str, JobSpec]) -> None:
+        for job_id in list(self._specs):
+            if job_id not in desired:
+                self._remove(job_id)
+        now = datetime.now(UTC)
+        for job_id, spec in desired.items():
+            old = self._specs.get(job_id)
+            if old is not None and old.interval_s == spec.interval_s and old.device_id == spec.device_id:
+                continue
+            if old is not None:
+                self._remove(job_id)
+            first = now if spec.run_now else now + timedelta(seconds=_offset(job_id, spec.interval_s))
+            self.scheduler.add_job(
+                self._run,
+                IntervalTrigger(seconds=spec.interval_s, jitter=min(5, max(1, spec.interval_s // 20))),
+                id=job_id,
+                args=[spec.kind, spec.device_id],
+                next_run_time=first,
+                replace_existing=True,
+            )
+            self._specs[job_id] = spec
+            log.debug("scheduled %s every %ss", job_id, spec.interval_s)
+
+    def _remove(self, job_id: str) -> None:
+        self._specs.pop(job_id, None)
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    def run_soon(self, job_id: str) -> bool:
+        job = self.scheduler.get_job(job_id)
+        if job is None:
+            return False
+        job.modify(next_run_time=datetime.now(UTC))
+        return True
+
+    # -- running -----------------------------------------------------------------------
+    async def _run(self, kind: str, device_id: int) -> None:
+        self._active += 1
+        try:
+            if kind == "discover":
+                result = await run_discovery(self.rt, device_id)
+                if result.ok:
+                    # A first baseline of counters right away, so rates exist one interval later.
+                    self.run_soon(poll_job_id(result.device))
+            else:
+                result = await run_poll(self.rt, device_id)
+                if result.needs_discovery:
+                    self.run_soon(discover_job_id(result.device))
+            if self.on_result is not None:
+                await self.on_result(kind, result)
+        except asyncio.CancelledError:
+            # Only a shutdown cancels a job; the next start simply runs it again.
+            log.debug("%s job for device %s abandoned at shutdown", kind, device_id)
+        except Exception:
+            log.exception("%s job for device %s failed", kind, device_id)
+        finally:
+            self._active -= 1
+
+    async def take_requests(self) -> None:
+        """Carry out what the web process or the CLI asked for (JobRequest rows)."""
+
+        def take() -> list[tuple[str, str]]:
+            with self.rt.ctx.begin() as s:
+                rows = list(s.scalars(select(JobRequest).where(JobRequest.taken_at.is_(None)).limit(100)))
+                out = []
+                for r in rows:
+                    r.taken_at = utcnow()
+                    device = s.get(Device, r.device_id) if r.device_id else None
+                    if device is not None:
+                        out.append((r.kind, device.name))
+                return out
+
+        try:
+            requests = await asyncio.to_thread(take)
+        except asyncio.CancelledError:
+            return
+        for kind, name in requests:
+            job_id = discover_job_id(name) if kind == "discover" else poll_job_id(name)
+            if not self.run_soon(job_id):
+                await self.reconcile()
+                self.run_soon(job_id)
+
+    async def retention(self) -> None:
+        cutoff = utcnow() - timedelta(days=self.settings.sample_retention_days)
+
+        def prune() -> int:
+            with self.rt.ctx.begin() as s:
+                return prune_samples(s, cutoff)
+
+        removed = await asyncio.to_thread(prune)
+        if removed:
+            log.info("retention: removed %d samples older than %s", removed, cutoff.isoformat())
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        add: Any = self.scheduler.add_job
+        add(
+            self.reconcile,
+            IntervalTrigger(seconds=self.settings.reconcile_interval_s),
+            id="reconcile",
+            next_run_time=now,
+        )
+        add(self.take_requests, IntervalTrigger(seconds=2), id="requests", next_run_time=now)
+        add(
+            self.retention, IntervalTrigger(hours=1), id="retention", next_run_time=now + timedelta(minutes=1)
+        )
+        self.scheduler.start()
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop scheduling, let running jobs finish for up to ``grace_s``, then cancel them."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        deadline = asyncio.get_running_loop().time() + grace_s
+        while self._active and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        self.scheduler.shutdown(wait=False)
+
+
+async def run_agent(rt: Runtime, stop: asyncio.Event) -> None:
+    agent = Agent(rt)
+    agent.start()
+    log.info("agent running: polling every %ss by default", rt.ctx.settings.poll_interval_s)
+    try:
+        await stop.wait()
+    finally:
+        await agent.stop()
+        log.info("agent stopped")

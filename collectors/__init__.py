@@ -1,0 +1,1 @@
+"""Reading devices: SNMP and NETCONF polling, traps. Takes targets, returns observations."""

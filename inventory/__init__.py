@@ -1,0 +1,1 @@
+"""The store and the domain vocabulary every other package speaks."""

@@ -1,0 +1,95 @@
+"""Enumerations: the one source of truth for states, roles and protocol codes."""
+
+from __future__ import annotations
+
+import enum
+
+
+class DeviceStatus(enum.StrEnum):
+    UNKNOWN = "unknown"  # added, never answered yet
+    UP = "up"
+    UNREACHABLE = "unreachable"
+
+
+class IfStatus(enum.IntEnum):
+    """IF-MIB ifAdminStatus / ifOperStatus values (RFC 2863)."""
+
+    UP = 1
+    DOWN = 2
+    TESTING = 3
+    UNKNOWN = 4
+    DORMANT = 5
+    NOT_PRESENT = 6
+    LOWER_LAYER_DOWN = 7
+
+    @property
+    def label(self) -> str:
+        return _IF_STATUS_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: object) -> IfStatus:
+        try:
+            return cls(int(value))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return cls.UNKNOWN
+
+
+_IF_STATUS_LABELS = {
+    IfStatus.UP: "up",
+    IfStatus.DOWN: "down",
+    IfStatus.TESTING: "testing",
+    IfStatus.UNKNOWN: "unknown",
+    IfStatus.DORMANT: "dormant",
+    IfStatus.NOT_PRESENT: "notPresent",
+    IfStatus.LOWER_LAYER_DOWN: "lowerLayerDown",
+}
+
+
+class SnmpVersion(enum.StrEnum):
+    V2C = "v2c"
+    V3 = "v3"
+
+
+class SnmpAuthProto(enum.StrEnum):
+    SHA = "sha"  # HMAC-SHA-96 (RFC 3414)
+    SHA256 = "sha256"  # HMAC-SHA-256-192 (RFC 7860)
+
+
+class SnmpPrivProto(enum.StrEnum):
+    AES = "aes"  # AES-128-CFB (RFC 3826)
+    AES256 = "aes256"  # AES-256-CFB, Blumenthal key extension (Net-SNMP's AES-256)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ENGINEER = "engineer"
+    VIEWER = "viewer"
+
+
+class PhysicalClass(enum.IntEnum):
+    """ENTITY-MIB PhysicalClass (RFC 6933)."""
+
+    OTHER = 1
+    UNKNOWN = 2
+    CHASSIS = 3
+    BACKPLANE = 4
+    CONTAINER = 5
+    POWER_SUPPLY = 6
+    FAN = 7
+    SENSOR = 8
+    MODULE = 9
+    PORT = 10
+    STACK = 11
+    CPU = 12
+
+    @classmethod
+    def parse(cls, value: object) -> PhysicalClass:
+        try:
+            return cls(int(value))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return cls.UNKNOWN
+
+
+class LinkSource(enum.StrEnum):
+    LLDP = "lldp"
+    MANUAL = "manual"

@@ -1,0 +1,1 @@
+"""The outside world for tests and demos: containerlab topologies, simulated devices, faults."""

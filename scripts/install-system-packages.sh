@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the lab and the tests use. As root it runs apt-get;
+# otherwise it only reports what is missing, and the tests that need it say why they skip.
+set -euo pipefail
+
+PACKAGES=(snmpd snmp snmptrapd chromium iproute2 procps)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "not root: cannot install ${missing[*]}; tests that need them will skip" >&2
+    exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "no apt-get: install ${missing[*]} by hand" >&2
+    exit 0
+fi
+echo "installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d or not, the daemons must not start system-wide: the lab starts its own.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts snmpd on install where it can; the tests start their own instances.
+if command -v service >/dev/null 2>&1; then service snmpd stop >/dev/null 2>&1 || true; fi
