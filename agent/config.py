@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from agent.faults.engine import FaultConfig
 from inventory.db import sqlite_url
 
 
@@ -30,9 +31,27 @@ class Settings:
     reconcile_interval_s: int = 15
     snmp_timeout_s: float = 1.0
     snmp_retries: int = 1
-    max_concurrency: int = 64
+    max_concurrency: int = 16  # pysnmp decoding is CPU-bound: more in flight only means timeouts
     sample_retention_days: int = 7
     log_level: str = "INFO"
+    # traps: 162 needs root; the default below is fixed up in load_settings
+    traps: bool = True  # run the trap receiver
+    trap_host: str = "0.0.0.0"
+    trap_port: int = 0
+    trap_queue: int = 100_000
+    trap_communities: str = ""  # comma-separated, beside the inventory's v2c communities
+    # fault management
+    fault_settle_s: float = 1.0
+    flap_episodes: int = 3
+    flap_window_s: float = 300.0
+    flap_stable_s: float = 300.0
+    util_high_pct: float = 90.0
+    util_low_pct: float = 80.0
+    errors_high_pct: float = 1.0  # errors as a percentage of packets
+    errors_low_pct: float = 0.1
+    event_retention_days: int = 30
+    # listener URLs on these networks are accepted although private/loopback (comma-separated CIDRs)
+    hub_allow_networks: str = ""
 
     @property
     def log_dir(self) -> Path:
@@ -60,12 +79,36 @@ _ENV = {
     "max_concurrency": "OSSAGENT_MAX_CONCURRENCY",
     "sample_retention_days": "OSSAGENT_SAMPLE_RETENTION_DAYS",
     "log_level": "OSSAGENT_LOG_LEVEL",
+    "traps": "OSSAGENT_TRAPS",
+    "trap_host": "OSSAGENT_TRAP_HOST",
+    "trap_port": "OSSAGENT_TRAP_PORT",
+    "trap_queue": "OSSAGENT_TRAP_QUEUE",
+    "trap_communities": "OSSAGENT_TRAP_COMMUNITIES",
+    "fault_settle_s": "OSSAGENT_FAULT_SETTLE",
+    "flap_episodes": "OSSAGENT_FLAP_EPISODES",
+    "flap_window_s": "OSSAGENT_FLAP_WINDOW",
+    "flap_stable_s": "OSSAGENT_FLAP_STABLE",
+    "util_high_pct": "OSSAGENT_UTIL_HIGH",
+    "util_low_pct": "OSSAGENT_UTIL_LOW",
+    "errors_high_pct": "OSSAGENT_ERRORS_HIGH",
+    "errors_low_pct": "OSSAGENT_ERRORS_LOW",
+    "event_retention_days": "OSSAGENT_EVENT_RETENTION_DAYS",
+    "hub_allow_networks": "OSSAGENT_HUB_ALLOW_NETWORKS",
 }
 
 
 def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
+        if kind in ("bool", bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
         if kind in ("int", int):
             return int(value)
         if kind in ("float", float):
@@ -101,10 +144,27 @@ def load_settings(
             values[name] = _coerce(name, value)
     values.setdefault("database_url", sqlite_url(home / "ossagent.db"))
     values.setdefault("key_file", home / "secret.key")
+    if not values.get("trap_port"):
+        values["trap_port"] = 162 if os.geteuid() == 0 else 16162
     settings = Settings(home=home, **values)
     if settings.poll_interval_s < 5:
         raise ConfigError("poll_interval_s must be at least 5 seconds")
+    if settings.util_low_pct > settings.util_high_pct or settings.errors_low_pct > settings.errors_high_pct:
+        raise ConfigError("a threshold's low mark must not be above its high mark")
     return settings
+
+
+def fault_config(s: Settings) -> FaultConfig:
+    return FaultConfig(
+        settle_s=s.fault_settle_s,
+        flap_episodes=s.flap_episodes,
+        flap_window_s=s.flap_window_s,
+        flap_stable_s=s.flap_stable_s,
+        util_high_pct=s.util_high_pct,
+        util_low_pct=s.util_low_pct,
+        errors_high_pct=s.errors_high_pct,
+        errors_low_pct=s.errors_low_pct,
+    )
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -165,9 +165,18 @@ def parse_nornir(path: Path, doc: Mapping[str, Any]) -> ImportPlan:
                 site=str(data.get("site", "")),
                 snmp_profile=profile,
                 snmp=creds,
+                mgmt_via=_names(data.get("mgmt_via")),
             )
         )
     return plan
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A list, or a comma-separated string, of device names."""
+    if not value:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(str(v).strip() for v in items if str(v).strip())
 
 
 # ---------------------------------------------------------------- Ansible YAML inventory
@@ -200,6 +209,7 @@ def parse_ansible(path: Path, doc: Mapping[str, Any]) -> ImportPlan:
                 site=str(v.get("ossagent_site", "")),
                 snmp_profile=profile,
                 snmp=creds,
+                mgmt_via=tuple(short.get(x, x) for x in _names(v.get("ossagent_mgmt_via"))),
             )
         )
     return plan

@@ -19,8 +19,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
+from agent.faults.jobs import announce_job, dispatch_job, prune_events, sweep_job
 from agent.jobs.snmp import JobResult, run_discovery, run_poll
 from agent.runtime import Runtime
+from agent.traps import TrapService
+from collectors.traps.receiver import TrapReceiver
 from inventory.models import Device, JobRequest
 from inventory.store import prune_samples
 from inventory.types import utcnow
@@ -75,6 +78,7 @@ class Agent:
         )
         self._specs: dict[str, JobSpec] = {}
         self._active = 0
+        self._running: set[str] = set()
         self.on_result: Callable[[str, JobResult], Awaitable[None]] | None = None
 
     # -- reconciling -------------------------------------------------------------------
@@ -122,12 +126,18 @@ class Agent:
         job = self.scheduler.get_job(job_id)
         if job is None:
             return False
+        if job_id in self._running:
+            return True  # it is running now; asking again would only log a skipped run
         job.modify(next_run_time=datetime.now(UTC))
         return True
 
     # -- running -----------------------------------------------------------------------
     async def _run(self, kind: str, device_id: int) -> None:
         self._active += 1
+        job_id = next(
+            (j for j, spec in self._specs.items() if spec.kind == kind and spec.device_id == device_id), ""
+        )
+        self._running.add(job_id)
         try:
             if kind == "discover":
                 result = await run_discovery(self.rt, device_id)
@@ -147,6 +157,7 @@ class Agent:
             log.exception("%s job for device %s failed", kind, device_id)
         finally:
             self._active -= 1
+            self._running.discard(job_id)
 
     async def take_requests(self) -> None:
         """Carry out what the web process or the CLI asked for (JobRequest rows)."""
@@ -182,6 +193,17 @@ class Agent:
         removed = await asyncio.to_thread(prune)
         if removed:
             log.info("retention: removed %d samples older than %s", removed, cutoff.isoformat())
+        events = await asyncio.to_thread(prune_events, self.rt)
+        if events:
+            log.info("retention: removed %d events", events)
+
+    async def _housekeeping(self, name: str, job: Callable[[Runtime], Awaitable[object]]) -> None:
+        try:
+            await job(self.rt)
+        except asyncio.CancelledError:
+            return
+        except Exception:
+            log.exception("%s failed", name)
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -196,6 +218,20 @@ class Agent:
         add(
             self.retention, IntervalTrigger(hours=1), id="retention", next_run_time=now + timedelta(minutes=1)
         )
+        # Fault management: announce settled alarms often (the settle delay is ~1 s), deliver
+        # the outbox, and clear flapping alarms once their interface is stable.
+        for job_id, fn, every in (
+            ("faults:announce", announce_job, 0.5),
+            ("outbox:dispatch", dispatch_job, 1.0),
+            ("faults:sweep", sweep_job, 5.0),
+        ):
+            add(
+                self._housekeeping,
+                IntervalTrigger(seconds=every),
+                id=job_id,
+                args=[job_id, fn],
+                next_run_time=now,
+            )
         self.scheduler.start()
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -209,12 +245,34 @@ class Agent:
         self.scheduler.shutdown(wait=False)
 
 
+async def start_traps(rt: Runtime, stop: asyncio.Event) -> tuple[TrapReceiver, asyncio.Task[None]] | None:
+    s = rt.ctx.settings
+    if not s.traps:
+        return None
+    receiver = TrapReceiver(s.trap_host, s.trap_port, s.trap_queue)
+    try:
+        await receiver.start()
+    except OSError as exc:
+        log.error(
+            "trap receiver cannot listen on %s:%s (%s); running without traps", s.trap_host, s.trap_port, exc
+        )
+        return None
+    log.info("trap receiver on udp %s:%d", s.trap_host, receiver.port)
+    task = asyncio.create_task(TrapService(rt, receiver).run(stop), name="traps")
+    return receiver, task
+
+
 async def run_agent(rt: Runtime, stop: asyncio.Event) -> None:
     agent = Agent(rt)
+    traps = await start_traps(rt, stop)
     agent.start()
     log.info("agent running: polling every %ss by default", rt.ctx.settings.poll_interval_s)
     try:
         await stop.wait()
     finally:
         await agent.stop()
+        if traps is not None:
+            receiver, task = traps
+            await asyncio.wait_for(task, timeout=10)
+            receiver.close()
         log.info("agent stopped")

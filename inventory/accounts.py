@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,5 +96,8 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token)))
     if row is None or row.revoked or row.user.disabled:
         return None
-    row.last_used = utcnow()
+    now = utcnow()
+    # Record use at most once a minute: otherwise every API call would be a write.
+    if row.last_used is None or now - row.last_used > timedelta(minutes=1):
+        row.last_used = now
     return row.user

@@ -93,3 +93,86 @@ class PhysicalClass(enum.IntEnum):
 class LinkSource(enum.StrEnum):
     LLDP = "lldp"
     MANUAL = "manual"
+
+
+class AlarmState(enum.StrEnum):
+    """TMF642 alarm state."""
+
+    RAISED = "raised"
+    UPDATED = "updated"
+    CLEARED = "cleared"
+
+
+class AckState(enum.StrEnum):
+    UNACKNOWLEDGED = "unacknowledged"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class Severity(enum.StrEnum):
+    """TMF642 perceivedSeverity (X.733)."""
+
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+    INDETERMINATE = "indeterminate"
+    CLEARED = "cleared"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 5,
+    Severity.MAJOR: 4,
+    Severity.MINOR: 3,
+    Severity.WARNING: 2,
+    Severity.INDETERMINATE: 1,
+    Severity.CLEARED: 0,
+}
+
+
+class AlarmType(enum.StrEnum):
+    """X.733 §8.1.1 / 3GPP 32.111-2 Annex A event types, as TMF642 uses them."""
+
+    COMMUNICATIONS = "communicationsAlarm"
+    PROCESSING_ERROR = "processingErrorAlarm"
+    ENVIRONMENTAL = "environmentalAlarm"
+    QUALITY_OF_SERVICE = "qualityOfServiceAlarm"
+    EQUIPMENT = "equipmentAlarm"
+    INTEGRITY_VIOLATION = "integrityViolation"
+    OPERATIONAL_VIOLATION = "operationalViolation"
+    PHYSICAL_VIOLATION = "physicalViolation"
+    SECURITY_SERVICE = "securityService"
+    MECHANISM_VIOLATION = "mechanismViolation"
+    TIME_DOMAIN_VIOLATION = "timeDomainViolation"
+
+
+class AlarmedObjectType(enum.StrEnum):
+    DEVICE = "Device"
+    INTERFACE = "Interface"
+    SERVICE = "Service"
+
+
+class EventSource(enum.StrEnum):
+    TRAP = "trap"
+    POLL = "poll"
+    SYSTEM = "system"
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    PARKED = "parked"  # gave up after the retry budget; kept for an operator to look at
+
+
+class ServiceState(enum.StrEnum):
+    """TMF638 ServiceStateType."""
+
+    FEASIBILITY_CHECKED = "feasibilityChecked"
+    DESIGNED = "designed"
+    RESERVED = "reserved"
+    INACTIVE = "inactive"
+    ACTIVE = "active"
+    TERMINATED = "terminated"

@@ -71,18 +71,23 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; a no-op on an up-to-date database."""
+def _ensure_sqlite_dir(engine: Engine) -> None:
     if parsed_is_sqlite(engine):
         db_path = engine.url.database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; a no-op on an up-to-date database."""
+    _ensure_sqlite_dir(engine)
     with _upgrade_lock:
         command.upgrade(alembic_config(engine), revision)
 
 
 def ensure_schema(engine: Engine) -> None:
     """Upgrade a new or old database by itself, as `run` and `web` do on start."""
+    _ensure_sqlite_dir(engine)
     if current_revision(engine) != head_revision(engine):
         upgrade(engine)
 

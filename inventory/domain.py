@@ -244,3 +244,4 @@ class InventoryHost:
     snmp_profile: str | None = None  # an existing or accompanying named profile
     snmp: SnmpCredentials | None = None  # inline credentials (a profile named after the host)
     data: dict[str, str] = field(default_factory=dict)
+    mgmt_via: tuple[str, ...] = ()  # devices the agent reaches this one through

@@ -5,6 +5,7 @@ Functions take a session and never commit; the caller owns the unit of work.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -272,3 +273,56 @@ def upsert_host(session: Session, entry: InventoryHost) -> tuple[Device, bool]:
     device.data = {**(device.data or {}), **entry.data}
     session.flush()
     return device, created
+
+
+def set_mgmt_paths(session: Session, device: Device, via: tuple[str, ...]) -> None:
+    """Replace the device's management parents with the named devices."""
+    from inventory.fault_models import ManagementPath
+
+    wanted = []
+    for name in via:
+        parent = device_by_name(session, name)
+        if parent is None:
+            raise InventoryError(f"{device.name}: management path names an unknown device {name!r}")
+        if parent.id == device.id:
+            raise InventoryError(f"{device.name}: a device cannot be its own management path")
+        wanted.append(parent.id)
+    existing = {
+        p.via_device_id: p
+        for p in session.scalars(select(ManagementPath).where(ManagementPath.device_id == device.id))
+    }
+    for via_id, row in existing.items():
+        if via_id not in wanted:
+            session.delete(row)
+    for via_id in wanted:
+        if via_id not in existing:
+            session.add(ManagementPath(device_id=device.id, via_device_id=via_id))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    device: str
+    host: str
+    profile: str
+    created: bool
+
+
+def import_hosts(
+    session: Session, hosts: list[InventoryHost], profiles: dict[str, SnmpCredentials]
+) -> list[ImportResult]:
+    """Profiles, then devices, then management paths (which may name devices of the same file)."""
+    for pname, creds in profiles.items():
+        upsert_profile(session, pname, creds)
+    out = []
+    devices = []
+    for entry in hosts:
+        device, created = upsert_host(session, entry)
+        devices.append((device, entry))
+        out.append(
+            ImportResult(device.name, f"{device.host}:{device.snmp_port}",
+                         device.snmp_profile.name if device.snmp_profile else "", created)
+        )  # fmt: skip
+    for device, entry in devices:
+        if entry.mgmt_via:
+            set_mgmt_paths(session, device, entry.mgmt_via)
+    return out

@@ -63,7 +63,12 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
             "platform": node.kind,
             "hostname": n["address"],
             "groups": [node.kind],
-            "data": {"role": n.get("role", ""), "site": n.get("site", ""), "snmp": snmp},
+            "data": {
+                "role": n.get("role", ""),
+                "site": n.get("site", ""),
+                "snmp": snmp,
+                "mgmt_via": list(n.get("mgmt_via", [])),
+            },
         }
         group = ansible_children.setdefault(
             node.kind,
@@ -77,6 +82,7 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
             "ossagent_snmp_profile": n["snmp_profile"],
             "ossagent_role": n.get("role", ""),
             "ossagent_site": n.get("site", ""),
+            "ossagent_mgmt_via": ",".join(n.get("mgmt_via", [])),
         }
         tnodes[n["name"]] = {
             "index": str(i),

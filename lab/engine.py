@@ -159,6 +159,7 @@ def hosts(st: sim.LabState) -> tuple[list[InventoryHost], dict[str, dict[str, An
             site=n.site,
             snmp_profile=n.snmp_profile,
             data={"lab": st.name, "kind": n.kind},
+            mgmt_via=tuple(n.mgmt_via),
         )
         for n in st.nodes
     ]

@@ -22,7 +22,7 @@ from agent.scheduler import run_agent
 from inventory.accounts import create_user, set_password
 from inventory.choices import Role
 from inventory.models import Device, User
-from inventory.store import upsert_host, upsert_profile
+from inventory.store import import_hosts
 from lab import engine as lab_engine
 
 
@@ -36,11 +36,12 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_http(host: str, port: int, proc: subprocess.Popen[bytes], seconds: float = 20) -> None:
+def _wait_http(host: str, port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise CommandError("the web server exited during start-up; see var/logs/web.log")
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+            raise CommandError(f"the web server exited during start-up: {' '.join(tail)} (see {log})")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -66,7 +67,8 @@ def demo(topology: Path | None, host: str, port: int, poll_interval: int) -> Non
     # A demo killed hard earlier may have left its lab running: replace it.
     if any(st.name == name for st in lab_engine.running(s.lab_dir)):
         lab_engine.down(s.lab_dir, name)
-    state = lab_engine.up(path, s.lab_dir)
+    # The lab's devices send their traps to this agent's receiver.
+    state = lab_engine.up(path, s.lab_dir, trap_receivers=[("127.0.0.1", s.trap_port)])
     web_proc: subprocess.Popen[bytes] | None = None
     try:
         hosts, profiles = lab_engine.hosts(state)
@@ -74,10 +76,11 @@ def demo(topology: Path | None, host: str, port: int, poll_interval: int) -> Non
 
         password = secrets.token_urlsafe(12)
         with ctx.begin() as session:
-            for pname, p in profiles.items():
-                upsert_profile(session, pname, credentials_from_mapping(p, f"lab profile {pname}"))
-            for entry in hosts:
-                upsert_host(session, entry)
+            import_hosts(
+                session,
+                hosts,
+                {n: credentials_from_mapping(p, f"lab profile {n}") for n, p in profiles.items()},
+            )
             admin = session.scalar(select(User).where(User.name == "admin"))
             if admin is None:
                 create_user(session, "admin", password, Role.ADMIN)
@@ -86,13 +89,17 @@ def demo(topology: Path | None, host: str, port: int, poll_interval: int) -> Non
             ids = [d.id for d in session.scalars(select(Device).where(Device.enabled.is_(True)))]
 
         env = {**os.environ, "OSSAGENT_HOME": str(s.home)}
-        web_proc = subprocess.Popen(
-            [sys.executable, "-m", "agent", "web", "--host", host, "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_http(host, port, web_proc)
+        s.log_dir.mkdir(parents=True, exist_ok=True)
+        with (s.log_dir / "web.stderr").open("wb") as err:
+            # -P: do not put the current directory first on sys.path, where a folder named
+            # like one of our packages would shadow it.
+            web_proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "agent", "web", "--host", host, "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        _wait_http(host, port, web_proc, s.log_dir / "web.stderr")
 
         async def go(stop: asyncio.Event) -> None:
             rt = Runtime(ctx)

@@ -14,7 +14,7 @@ from agent.output import emit, format_option
 from inventory.choices import IfStatus, SnmpAuthProto, SnmpPrivProto
 from inventory.domain import InventoryHost, SnmpCredentials
 from inventory.models import Device, Interface, InterfaceSample
-from inventory.store import InventoryError, device_by_name, upsert_host, upsert_profile
+from inventory.store import InventoryError, device_by_name, import_hosts, set_mgmt_paths, upsert_host
 
 
 @click.group()
@@ -37,6 +37,7 @@ def inventory() -> None:
 @click.option("--snmp-priv-proto", type=click.Choice([p.value for p in SnmpPrivProto]), default="aes")
 @click.option("--snmp-priv-key", envvar="OSSAGENT_SNMP_PRIV_KEY", default=None)
 @click.option("--snmp-profile", default=None, help="Use (or name) a shared SNMP credentials profile.")
+@click.option("--via", default=None, help="Devices the agent reaches this one through (comma-separated).")
 def inventory_add(
     name: str,
     host: str,
@@ -52,6 +53,7 @@ def inventory_add(
     snmp_priv_proto: str,
     snmp_priv_key: str | None,
     snmp_profile: str | None,
+    via: str | None,
 ) -> None:
     """Add or update a device (SNMP v2c with --snmp-community, or v3 authPriv with --snmp-user)."""
     if snmp_community and snmp_user:
@@ -90,6 +92,8 @@ def inventory_add(
             device, created = upsert_host(s, entry)
             if poll_interval is not None:
                 device.poll_interval_s = poll_interval
+            if via is not None:
+                set_mgmt_paths(s, device, tuple(v.strip() for v in via.split(",") if v.strip()))
     except InventoryError as exc:
         raise CommandError(str(exc)) from exc
     click.echo(f"{'added' if created else 'updated'} {name} ({host}:{port})")
@@ -123,21 +127,18 @@ def inventory_import(file: Path, fmt: str) -> None:
     except ImportError_ as exc:
         raise CommandError(str(exc)) from exc
     ctx = context()
-    rows = []
     try:
         with ctx.begin() as s:  # all or nothing
-            for pname, creds in plan.profiles.items():
-                upsert_profile(s, pname, creds)
-            for entry in plan.hosts:
-                device, created = upsert_host(s, entry)
-                rows.append(
-                    {
-                        "device": device.name,
-                        "host": f"{device.host}:{device.snmp_port}",
-                        "profile": device.snmp_profile.name if device.snmp_profile else "",
-                        "action": "added" if created else "updated",
-                    }
-                )
+            results = import_hosts(s, plan.hosts, plan.profiles)
+        rows = [
+            {
+                "device": r.device,
+                "host": r.host,
+                "profile": r.profile,
+                "action": "added" if r.created else "updated",
+            }
+            for r in results
+        ]
     except InventoryError as exc:
         raise CommandError(f"{file}: {exc} (nothing imported)") from exc
     emit(rows, fmt, ["device", "host", "profile", "action"])

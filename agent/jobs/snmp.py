@@ -9,6 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from agent.config import fault_config
+from agent.faults.poll_rules import InterfaceObservation, device_signal, interface_signals
+from agent.faults.process import process
 from agent.runtime import Runtime
 from collectors.rates import CounterPoint, compute_rates
 from collectors.snmp.collect import discover, poll_interfaces
@@ -88,9 +91,36 @@ def _store_discovery(rt: Runtime, device_id: int, obs: Observation) -> JobResult
         if not obs.ok or obs.discovery is None:
             changed = record_failure(device, obs.error or "no data", now)
             log.warning("discovery of %s failed: %s", device.name, obs.error)
+            process(
+                s, [device_signal(device.id, False, now, obs.error or "")], fault_config(rt.ctx.settings), now
+            )
             return JobResult(device.name, False, obs.error, status_changed=changed)
         before = device.status
+        before_oper = {i.if_index: i.oper_status for i in device.interfaces}
         apply_discovery(s, device, obs.discovery, now)
+        observations = [
+            InterfaceObservation(
+                i.if_index,
+                i.name,
+                i.admin_status,
+                i.oper_status,
+                before_oper.get(i.if_index),
+                i.speed_bps,
+                None,
+                None,
+                None,
+                None,
+            )
+            for i in device.interfaces
+            if i.present
+        ]
+        cfg = fault_config(rt.ctx.settings)
+        process(
+            s,
+            [device_signal(device.id, True, now), *interface_signals(device.id, observations, cfg, now)],
+            cfg,
+            now,
+        )
         log.info(
             "discovered %s: %d interfaces, %d components, %d neighbours in %.2fs",
             device.name,
@@ -133,15 +163,26 @@ def _store_poll(rt: Runtime, device_id: int, obs: Observation) -> JobResult:
         device = s.get(Device, device_id)
         if device is None:
             return JobResult(obs.device, False, "device deleted during poll")
+        cfg = fault_config(rt.ctx.settings)
         if not obs.ok or obs.perf is None:
             changed = record_failure(device, obs.error or "no data", now)
             if changed:
                 log.warning("%s is unreachable: %s", device.name, obs.error)
+            process(s, [device_signal(device.id, False, now, obs.error or "")], cfg, now)
             return JobResult(device.name, False, obs.error, status_changed=changed)
-        return apply_perf(s, device, obs, now)
+        result, observations = apply_perf(s, device, obs, now)
+        process(
+            s,
+            [device_signal(device.id, True, now), *interface_signals(device.id, observations, cfg, now)],
+            cfg,
+            now,
+        )
+        return result
 
 
-def apply_perf(s: Session, device: Device, obs: Observation, now: datetime) -> JobResult:
+def apply_perf(
+    s: Session, device: Device, obs: Observation, now: datetime
+) -> tuple[JobResult, list[InterfaceObservation]]:
     """Counters -> samples and rates; interface status; device back up."""
     assert obs.perf is not None
     perf = obs.perf
@@ -157,6 +198,7 @@ def apply_perf(s: Session, device: Device, obs: Observation, now: datetime) -> J
     prev = previous_points(s, list(by_index.values()))
     result = JobResult(device.name, True, status_changed=changed)
     written = []
+    observations = []
     for reading in perf.readings:
         iface = by_index.get(reading.if_index)
         if iface is None:
@@ -178,6 +220,22 @@ def apply_perf(s: Session, device: Device, obs: Observation, now: datetime) -> J
         )
         rates = compute_rates(_point(before) if before else None, cur, iface.speed_bps)
         written.append((iface, record_sample(s, iface, reading, rates, perf.uptime_ticks, now)))
+        observations.append(
+            InterfaceObservation(
+                iface.if_index,
+                iface.name,
+                reading.admin_status,
+                reading.oper_status,
+                iface.oper_status,
+                iface.speed_bps,
+                rates.in_bps,
+                rates.out_bps,
+                rates.in_errors_ps,
+                rates.out_errors_ps,
+                rates.in_pps,
+                rates.out_pps,
+            )
+        )
         if iface.oper_status != reading.oper_status:
             result.oper_changes.append((iface.name, int(iface.oper_status), int(reading.oper_status)))
             iface.last_change = now
@@ -192,4 +250,4 @@ def apply_perf(s: Session, device: Device, obs: Observation, now: datetime) -> J
     for iface, sample in written:
         iface.last_sample_id = sample.id
     result.samples = len(written)
-    return result
+    return result, observations

@@ -40,9 +40,10 @@ _AUTH = {SnmpAuthProto.SHA: USM_AUTH_HMAC96_SHA, SnmpAuthProto.SHA256: USM_AUTH_
 # Net-SNMP's "AES256" uses the Blumenthal key extension; so does this mapping.
 _PRIV = {SnmpPrivProto.AES: USM_PRIV_CFB128_AES, SnmpPrivProto.AES256: USM_PRIV_CFB256_AES_BLUMENTHAL}
 
-# Keep requests and replies under one unfragmented-enough UDP datagram budget; agents that
-# cannot fit max-repetitions rows return fewer and the walk simply continues from there.
-MAX_VARBINDS_PER_REQUEST = 64
+# Varbinds asked for per GETBULK (max-repetitions x columns): a 50-port table in two or three
+# round trips. An agent that cannot fit that many in its message size returns fewer, and the
+# walk simply continues from the last row it got.
+MAX_VARBINDS_PER_REQUEST = 256
 
 
 class SnmpError(Exception):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from inventory.models import Base
+from inventory.schema import Base
 
 config = context.config
 engine = config.attributes["engine"]

@@ -1,0 +1,1 @@
+"""The BSS side: TM Forum shapes, catalog, customers, orders, outages, notices and credits."""

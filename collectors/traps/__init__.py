@@ -1,0 +1,1 @@
+"""The SNMP trap and inform receiver: read and queue, then decode, then classify."""

@@ -1,0 +1,1 @@
+"""Changing devices: NETCONF, CLI and NAPALM drivers behind one contract (a later issue)."""

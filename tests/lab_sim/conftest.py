@@ -1,0 +1,171 @@
+"""Fixtures for the simulated lab (``lab.sim``): labs on a random 127/8 block and a free port,
+always stopped again, and small helpers to run Net-SNMP without MIB files."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lab.sim as sim
+from lab.sim.state import LabState, NodeState
+from lab.topology import Topology, load_topology, parse_topology
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "lab" / "topologies" / "demo.clab.yml"
+
+needs_netsnmp = pytest.mark.skipif(
+    not all(shutil.which(c) for c in ("snmpwalk", "snmpbulkwalk", "snmpget")),
+    reason="Net-SNMP tools not installed",
+)
+
+
+def random_base() -> str:
+    return f"127.{random.randint(20, 230)}.{random.randint(0, 250)}"
+
+
+def free_port_on(host: str) -> int:
+    """A UDP port that is free on ``host`` right now (devices bind the same port on every address)."""
+    for _ in range(50):
+        port = random.randint(20000, 60000)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free UDP port found")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pid_gone(pid: int, timeout: float = 5.0) -> bool:
+    """True once ``pid`` no longer exists (a zombie not yet reaped by init counts as gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def netsnmp(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    """A Net-SNMP tool without MIB files (Debian ships none), numeric OIDs."""
+    env = {**os.environ, "MIBS": "", "MIBDIRS": "/nonexistent"}
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, env=env, check=False)
+
+
+def parse_walk(output: str) -> dict[str, str]:
+    """``-On`` output (``.1.3.6... = TYPE: value``) -> {"1.3.6...": "TYPE: value"}."""
+    out: dict[str, str] = {}
+    last = None
+    for line in output.splitlines():
+        if line.startswith(".") and " = " in line:
+            oid, _, value = line.partition(" = ")
+            last = oid.strip().lstrip(".")
+            out[last] = value.strip()
+        elif last is not None and line.strip():
+            out[last] += " " + line.strip()
+    return out
+
+
+def value_of(raw: str) -> str:
+    """'STRING: "x"' -> 'x', 'INTEGER: 5' -> '5', 'Counter64: 7' -> '7'."""
+    _, _, v = raw.partition(": ")
+    v = v.strip()
+    if v.startswith('"') and v.endswith('"'):
+        v = v[1:-1]
+    return v
+
+
+@dataclass
+class Lab:
+    state: LabState
+    state_dir: Path
+
+    def node(self, name: str) -> NodeState:
+        return self.state.node(name)
+
+    def target(self, name: str) -> str:
+        n = self.node(name)
+        return f"{n.address}:{n.snmp_port}"
+
+    def send(self, timeout: float = 10.0, **cmd: Any) -> dict[str, Any]:
+        return sim.send(self.state_dir, cmd, timeout=timeout)
+
+    def ok(self, timeout: float = 10.0, **cmd: Any) -> dict[str, Any]:
+        answer = self.send(timeout=timeout, **cmd)
+        assert answer["ok"], answer
+        return answer
+
+    def v2c(self) -> list[str]:
+        return ["-v2c", "-c", self.state.profiles["lab-v2c"]["community"]]
+
+    def v3(self, profile: str = "lab-v3") -> list[str]:
+        p = self.state.profiles[profile]
+        auth = {"sha": "SHA", "sha256": "SHA-256"}[p["auth_proto"]]
+        priv = {"aes": "AES", "aes256": "AES-256"}[p["priv_proto"]]
+        return [
+            "-v3",
+            "-l",
+            "authPriv",
+            "-u",
+            p["user"],
+            "-a",
+            auth,
+            "-A",
+            p["auth_key"],
+            "-x",
+            priv,
+            "-X",
+            p["priv_key"],
+        ]
+
+
+def start_lab(state_dir: Path, topology: Topology | None = None, **kw: Any) -> Lab:
+    topo = topology or load_topology(DEMO)
+    base = kw.pop("address_base", None) or random_base()
+    port = kw.pop("snmp_port", None) or free_port_on(f"{base}.1")
+    state = sim.start(topo, state_dir, address_base=base, snmp_port=port, **kw)
+    return Lab(state, state_dir)
+
+
+def small_topology(name: str, text: str) -> Topology:
+    return parse_topology(text.replace("NAME", name))
+
+
+@pytest.fixture(scope="module")
+def demo_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The demo topology, started once per test module and always stopped."""
+    state_dir = tmp_path_factory.mktemp("simlab")
+    lab = start_lab(state_dir)
+    try:
+        yield lab
+    finally:
+        sim.stop(state_dir)

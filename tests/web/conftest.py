@@ -1,0 +1,77 @@
+"""Fixtures for the web tests: one SQLite inventory built with the models (devices and
+their traffic, and fault management: alarms, events, windows, counters, hub listeners),
+users of every role, API tokens, and a Flask app on top.
+
+The inventory is built once per session (scrypt hashing and Alembic cost time) and tests
+treat it as read-mostly: tests that write (job requests) count rows before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+
+from inventory import crypto
+from inventory.accounts import create_token, create_user
+from inventory.choices import Role
+from inventory.db import make_engine, session_factory, sqlite_url, upgrade
+from tests.web.faulttesting import build_faults
+from tests.web.webtesting import PASSWORD, SECRET_KEY, World, build_inventory, client_as
+from web import create_app
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    key = Fernet.generate_key()
+    crypto.use_key(key)
+    url = sqlite_url(tmp_path_factory.mktemp("web") / "inventory.db")
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "TESTING": True})
+    w = World(app=app, engine=engine, sessions=sessions, key=key, tokens={})
+    with sessions.begin() as s:
+        for role in Role:
+            user = create_user(s, role.value, PASSWORD, role)
+            w.tokens[role] = create_token(s, user)
+        build_inventory(s, w)
+        build_faults(s, w)
+    yield w
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _encryption_key(request: pytest.FixtureRequest) -> None:
+    # Overrides tests/conftest.py's fixture of the same name, which installs a fresh key per
+    # test: the session-wide inventory holds secrets encrypted with the world's key.
+    if "world" in request.fixturenames:
+        crypto.use_key(request.getfixturevalue("world").key)
+
+
+@pytest.fixture
+def app(world: World) -> Flask:
+    return world.app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def viewer(app: Flask) -> tuple[FlaskClient, str]:
+    return client_as(app, Role.VIEWER)
+
+
+@pytest.fixture
+def engineer(app: Flask) -> tuple[FlaskClient, str]:
+    return client_as(app, Role.ENGINEER)
+
+
+@pytest.fixture
+def admin(app: Flask) -> tuple[FlaskClient, str]:
+    return client_as(app, Role.ADMIN)

@@ -1,0 +1,168 @@
+"""Hostile strings from devices stay inert, and secrets never leave the server.
+
+Device data is attacker-controlled: anyone who can set a sysDescr or an ifAlias (or answer
+LLDP) writes into our pages. The walk covers every GET route, so a new page or endpoint is
+checked without editing this file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from inventory.choices import Role
+from tests.web.webtesting import (
+    AWKWARD,
+    CANARIES,
+    HOSTILE_TEXT,
+    XSS_ATTR,
+    XSS_SCRIPT,
+    World,
+    active_content,
+    bearer,
+    client_as,
+    parse_html,
+)
+
+SKIP = {"static"}
+
+
+def get_paths(app: Flask, world: World) -> Iterator[str]:
+    """Every GET route, once for each object of interest (a well-kept and a hostile one)."""
+    choices: dict[str, list[object]] = {
+        "name": ["r1", "r2", "evil"],
+        "interface_id": [world.ids["r1_e1"], world.ids["evil_if"]],
+        "alarm_id": [world.ids["a_root"], world.ids["a_child"], world.ids["a_hostile"]],
+        "window_id": [world.ids["window"]],
+        "hub_id": [world.ids["hub"]],
+    }
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP or "GET" not in (rule.methods or set()):
+            continue
+        args = sorted(rule.arguments)
+        assert set(args) <= set(choices), f"add test values for {rule.rule}"
+        if not args:
+            yield rule.rule
+            continue
+        (arg,) = args  # routes take one parameter today
+        for value in choices[arg]:
+            built = rule.build({arg: value})
+            assert built is not None
+            yield built[1]
+
+
+@pytest.fixture(scope="module")
+def responses(world: World) -> dict[str, Any]:
+    """Every GET route fetched as an admin with a session, and the API also with a token."""
+    app = world.app
+    client, _ = client_as(app, Role.ADMIN)
+    token_client = app.test_client()
+    out: dict[str, Any] = {}
+    for path in get_paths(app, world):
+        out[path] = client.get(path)
+        if path.startswith(("/api/", "/tmf-api/")):
+            out[f"{path} (token)"] = token_client.get(path, headers=bearer(world, Role.ADMIN))
+    return out
+
+
+def test_the_walk_reaches_every_kind_of_page(world: World, responses: dict[str, Any]) -> None:
+    hostile = world.ids["a_hostile"]
+    for needed in (
+        "/devices",
+        "/devices/evil",
+        "/links",
+        "/api/v1/devices/evil",
+        "/metrics",
+        "/health",
+        "/alarms",
+        f"/alarms/{hostile}",
+        "/events",
+        "/maintenance",
+        f"/api/v1/alarms/{hostile}",
+        "/api/v1/events",
+        f"/tmf-api/alarmManagement/v4/alarm/{hostile}",
+        f"/tmf-api/alarm/v4/alarm/{hostile}",
+        f"/tmf-api/alarmManagement/v4/hub/{world.ids['hub']}",
+    ):
+        assert needed in responses, needed
+    assert all(r.status_code in (200, 302) for r in responses.values()), {
+        p: r.status_code for p, r in responses.items() if r.status_code not in (200, 302)
+    }
+
+
+def test_hostile_strings_are_inert_in_pages(world: World, responses: dict[str, Any]) -> None:
+    pages = {p: r for p, r in responses.items() if r.mimetype == "text/html"}
+    assert len(pages) >= 5
+    for path, resp in pages.items():
+        html = resp.get_data(as_text=True)
+        page = parse_html(html)
+        assert active_content(page) == [], path
+        assert XSS_SCRIPT not in html and "<img" not in html, path
+    # The strings are shown, as text, where they belong.
+    evil = parse_html(pages["/devices/evil"].get_data(as_text=True))
+    for text in (XSS_SCRIPT, XSS_ATTR, 'quote " back\\slash'):
+        assert text in evil.text
+    assert XSS_SCRIPT in parse_html(pages["/links"].get_data(as_text=True)).text
+    # The hostile alarm: its problem, object, correlation and comment, as text.
+    alarm = parse_html(pages[f"/alarms/{world.ids['a_hostile']}"].get_data(as_text=True))
+    assert HOSTILE_TEXT in alarm.text and f"evil:{XSS_ATTR}" in alarm.text and AWKWARD in alarm.text
+    events = parse_html(pages["/events"].get_data(as_text=True))
+    assert XSS_SCRIPT in events.text and "unknown source" in events.text
+    # In attributes too (the truncated sysDescr's title), fully escaped.
+    listing = parse_html(pages["/devices"].get_data(as_text=True))
+    titles = [a.get("title") for t, a in listing.tags if t == "td" and a.get("class") == "descr"]
+    assert HOSTILE_TEXT in titles
+
+
+def test_hostile_strings_round_trip_in_json(world: World, responses: dict[str, Any]) -> None:
+    api = {p: r for p, r in responses.items() if p.startswith(("/api/", "/tmf-api/"))}
+    for path, resp in api.items():
+        assert resp.mimetype == "application/json", path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        json.loads(resp.get_data(as_text=True))  # valid JSON, whatever the strings held
+    device = responses["/api/v1/devices/evil"].get_json()
+    assert device["sys_descr"] == HOSTILE_TEXT and device["sys_name"] == HOSTILE_TEXT
+    assert device["hardware"][0]["name"] == XSS_SCRIPT
+    iface = responses["/api/v1/devices/evil/interfaces"].get_json()[0]
+    assert iface["alias"] == HOSTILE_TEXT and AWKWARD in iface["alias"]
+    hostile = world.ids["a_hostile"]
+    alarm = responses[f"/api/v1/alarms/{hostile}"].get_json()
+    assert alarm["problem"] == HOSTILE_TEXT and alarm["object"] == f"evil:{XSS_ATTR}"
+    assert alarm["correlation"] == XSS_SCRIPT
+    assert [h["text"] for h in alarm["history"] if h["action"] == "comment"] == [f"{HOSTILE_TEXT} {AWKWARD}"]
+    tmf = responses[f"/tmf-api/alarmManagement/v4/alarm/{hostile} (token)"].get_json()
+    assert tmf["specificProblem"] == HOSTILE_TEXT and tmf["alarmedObject"]["id"] == f"evil:{XSS_ATTR}"
+    assert tmf["comment"][0]["comment"] == f"{HOSTILE_TEXT} {AWKWARD}"
+
+
+def test_no_secret_in_any_response(world: World, responses: dict[str, Any]) -> None:
+    tokens = list(world.tokens.values())
+    for path, resp in responses.items():
+        body = resp.get_data(as_text=True)
+        for canary in CANARIES:
+            assert canary not in body, (path, canary)
+        for token in tokens:
+            assert token not in body, path
+        assert "scrypt$" not in body, path  # password hashes
+        assert "Set-Cookie" not in resp.headers or CANARIES[0] not in resp.headers["Set-Cookie"]
+    # The profile is shown by name only.
+    assert responses["/api/v1/devices/r1"].get_json()["snmp_profile"] == "lab-v3"
+
+
+def test_no_secret_in_logs(world: World, app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        client: FlaskClient = app.test_client()
+        client.post("/login", data={"username": "admin", "password": "guess-XYZ-123"})  # no CSRF: 400
+        c, token = client_as(app, Role.ADMIN)
+        for path in get_paths(app, world):
+            c.get(path)
+        c.post("/devices/r1/discover", data={"csrf_token": token})
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (*CANARIES, *world.tokens.values(), "guess-XYZ-123", "correct-horse-battery", "scrypt$"):
+        assert secret not in text

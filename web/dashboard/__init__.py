@@ -1,0 +1,22 @@
+"""The HTML dashboard: device list, device page with traffic graphs, LLDP links, alarms,
+events and maintenance windows.
+
+A new page is a view module here importing ``bp`` (listed below), a template extending
+``base.html``, and a ``NavItem`` in ``NAV`` if it belongs in the header.
+"""
+
+from __future__ import annotations
+
+from web.dashboard import alarms, events, filters, maintenance, views
+from web.dashboard.blueprint import bp
+from web.nav import NavItem
+
+NAV = [
+    NavItem("Devices", "dashboard.devices", frozenset({"dashboard.device"})),
+    NavItem("Links", "dashboard.links"),
+    NavItem("Alarms", "dashboard.alarms", frozenset({"dashboard.alarm"})),
+    NavItem("Events", "dashboard.events"),
+    NavItem("Maintenance", "dashboard.maintenance"),
+]
+
+__all__ = ["NAV", "alarms", "bp", "events", "filters", "maintenance", "views"]
