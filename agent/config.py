@@ -52,6 +52,16 @@ class Settings:
     event_retention_days: int = 30
     # listener URLs on these networks are accepted although private/loopback (comma-separated CIDRs)
     hub_allow_networks: str = ""
+    # provisioning: configuration backup and drift check of every device with config access
+    drift_interval_s: int = 900
+    # customer notices by email (empty host: email notices fail visibly instead of vanishing)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_username: str = ""
+    smtp_from: str = "noc@ossagent.invalid"
+    smtp_timeout_s: float = 10.0
 
     @property
     def log_dir(self) -> Path:
@@ -94,6 +104,14 @@ _ENV = {
     "errors_low_pct": "OSSAGENT_ERRORS_LOW",
     "event_retention_days": "OSSAGENT_EVENT_RETENTION_DAYS",
     "hub_allow_networks": "OSSAGENT_HUB_ALLOW_NETWORKS",
+    "drift_interval_s": "OSSAGENT_DRIFT_INTERVAL",
+    "smtp_host": "OSSAGENT_SMTP_HOST",
+    "smtp_port": "OSSAGENT_SMTP_PORT",
+    "smtp_starttls": "OSSAGENT_SMTP_STARTTLS",
+    "smtp_ssl": "OSSAGENT_SMTP_SSL",
+    "smtp_username": "OSSAGENT_SMTP_USERNAME",
+    "smtp_from": "OSSAGENT_SMTP_FROM",
+    "smtp_timeout_s": "OSSAGENT_SMTP_TIMEOUT",
 }
 
 

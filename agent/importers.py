@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from inventory.choices import SnmpAuthProto, SnmpPrivProto, SnmpVersion
-from inventory.domain import InventoryHost, Secret, SnmpCredentials
+from inventory.domain import ConfigAccessSpec, InventoryHost, Secret, SnmpCredentials
 from inventory.envsubst import expand_tree
 
 PROFILES_FILE = "ossagent-snmp-profiles.yml"
@@ -157,6 +157,7 @@ def parse_nornir(path: Path, doc: Mapping[str, Any]) -> ImportPlan:
         port, profile, creds = _snmp_of(str(name), snmp, where)
         plan.hosts.append(
             InventoryHost(
+                config_access=_config_access(h, where),
                 name=str(name),
                 host=str(hostname),
                 snmp_port=port,
@@ -169,6 +170,29 @@ def parse_nornir(path: Path, doc: Mapping[str, Any]) -> ImportPlan:
             )
         )
     return plan
+
+
+# containerlab kinds and NOS names -> ossagent platforms (template flavours, CLI dialects)
+_PLATFORMS = {"nokia_srlinux": "srlinux", "srlinux": "srlinux", "arista_ceos": "eos", "eos": "eos",
+              "arista_eos": "eos", "cisco_xrd": "iosxr", "iosxr": "iosxr", "juniper_crpd": "junos", "junos": "junos",
+              "linux": "frr", "frr": "frr", "cisco_ios": "ios", "ios": "ios"}  # fmt: skip
+
+
+def _config_access(h: Mapping[str, Any], where: str) -> ConfigAccessSpec | None:
+    """Configuration access from a Nornir host's connection options (netconf, netmiko, napalm)."""
+    opts = h.get("connection_options") or {}
+    platform = _PLATFORMS.get(str(h.get("platform") or ""), str(h.get("platform") or ""))
+    for plugin, driver in (("netconf", "netconf"), ("netmiko", "cli"), ("napalm", "napalm")):
+        o = opts.get(plugin)
+        if not isinstance(o, dict) or not o.get("port"):
+            continue
+        user = o.get("username") or h.get("username")
+        password = o.get("password") or h.get("password")
+        if not user or not password:
+            raise ImportError_(f"{where}: {plugin} access needs a username and a password")
+        extras = {str(k): str(v) for k, v in (o.get("extras") or {}).items() if isinstance(v, str | int)}
+        return ConfigAccessSpec(driver, platform, int(o["port"]), str(user), Secret(str(password)), extras)
+    return None
 
 
 def _names(value: Any) -> tuple[str, ...]:

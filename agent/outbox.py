@@ -109,16 +109,17 @@ def take_due(
 
 def record(
     s: Session, delivery: Delivery, attempt: Attempt, now: datetime, max_attempts: int = MAX_ATTEMPTS
-) -> None:
+) -> OutboxState | None:
+    """Book one attempt; returns the message's new state (None if it was already settled)."""
     row = s.get(OutboxMessage, delivery.id)
     if row is None or row.state is not OutboxState.PENDING:
-        return
+        return None
     row.attempts += 1
     if attempt.ok:
         row.state = OutboxState.DELIVERED
         row.delivered_at = now
         row.last_error = ""
-        return
+        return row.state
     row.last_error = attempt.error[:2000]
     if attempt.permanent or row.attempts >= max_attempts:
         row.state = OutboxState.PARKED
@@ -129,9 +130,10 @@ def record(
             row.attempts,
             attempt.error,
         )
-        return
+        return row.state
     delay = min(600.0, 2.0**row.attempts) * random.uniform(0.8, 1.2)
     row.next_attempt_at = now + timedelta(seconds=delay)
+    return row.state
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -19,8 +19,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
+from agent.bss.jobs import fulfilment_job, month_end_job, outages_job
 from agent.faults.jobs import announce_job, dispatch_job, prune_events, sweep_job
 from agent.jobs.snmp import JobResult, run_discovery, run_poll
+from agent.provisioning.jobs import backup_job, recover_job, transactions_job
 from agent.runtime import Runtime
 from agent.traps import TrapService
 from collectors.traps.receiver import TrapReceiver
@@ -224,6 +226,14 @@ class Agent:
             ("faults:announce", announce_job, 0.5),
             ("outbox:dispatch", dispatch_job, 1.0),
             ("faults:sweep", sweep_job, 5.0),
+            # Provisioning: transactions planned by the web process or the BSS bridge, and
+            # configuration backups with the drift check.
+            ("provision:transactions", transactions_job, 2.0),
+            ("config:check", backup_job, float(self.settings.drift_interval_s)),
+            # BSS: order items follow their transactions; outages follow fault impact.
+            ("bss:fulfilment", fulfilment_job, 2.0),
+            ("bss:outages", outages_job, 1.0),
+            ("bss:month-end", month_end_job, 3600.0),
         ):
             add(
                 self._housekeeping,
@@ -264,6 +274,11 @@ async def start_traps(rt: Runtime, stop: asyncio.Event) -> tuple[TrapReceiver, a
 
 async def run_agent(rt: Runtime, stop: asyncio.Event) -> None:
     agent = Agent(rt)
+    # A transaction an earlier agent left half done is finished (or undone) before anything new.
+    try:
+        await recover_job(rt)
+    except Exception:
+        log.exception("recovering interrupted transactions failed")
     traps = await start_traps(rt, stop)
     agent.start()
     log.info("agent running: polling every %ss by default", rt.ctx.settings.poll_interval_s)

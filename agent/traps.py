@@ -164,9 +164,17 @@ class TrapService:
             kind = verdict.raises or verdict.clears
             if device_id is not None and kind:
                 signals.append(
-                    Signal(device_id, kind, verdict.raises is not None, at, EventSource.TRAP,
-                           if_index=verdict.if_index, object_id=verdict.object_id, detail=f"{verdict.name} trap")
-                )  # fmt: skip
+                    Signal(
+                        device_id,
+                        kind,
+                        verdict.raises is not None,
+                        at,
+                        EventSource.TRAP,
+                        if_index=verdict.if_index,
+                        object_id=verdict.object_id,
+                        detail=f"{verdict.name} trap",
+                    )
+                )
                 signal_event.append(len(events) - 1)
         with self.rt.ctx.begin() as s:
             s.add_all(events)

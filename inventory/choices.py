@@ -176,3 +176,88 @@ class ServiceState(enum.StrEnum):
     INACTIVE = "inactive"
     ACTIVE = "active"
     TERMINATED = "terminated"
+
+
+class TxState(enum.StrEnum):
+    """A provisioning transaction's life. ``confirming`` is the commit point: once it is
+    written, recovery after a crash rolls forward; before it, recovery rolls back."""
+
+    PLANNED = "planned"
+    PREPARING = "preparing"
+    PREPARED = "prepared"
+    COMMITTING = "committing"
+    VERIFYING = "verifying"
+    CONFIRMING = "confirming"
+    DONE = "done"
+    DRY_RUN = "dry-run"  # prepared, diffs shown, nothing changed
+    ROLLING_BACK = "rolling-back"
+    ROLLED_BACK = "rolled-back"  # failed cleanly: every device back to its pre state
+    FAILED = "failed"  # could not be driven to a consistent state: needs a person
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TxState.DONE, TxState.DRY_RUN, TxState.ROLLED_BACK, TxState.FAILED)
+
+
+class TxDeviceState(enum.StrEnum):
+    PENDING = "pending"
+    PREPARED = "prepared"
+    COMMITTED = "committed"  # applied, not yet confirmed (reverts by itself where supported)
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"  # prepared, then abandoned (dry run or failure before commit)
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"
+
+
+class ServiceAction(enum.StrEnum):
+    CREATE = "create"
+    MODIFY = "modify"
+    DELETE = "delete"
+
+
+class OrderState(enum.StrEnum):
+    """TMF622 v4 ProductOrderStateType (the subset ossagent moves through)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    PENDING = "pending"
+    HELD = "held"
+    IN_PROGRESS = "inProgress"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    ASSESSING_CANCELLATION = "assessingCancellation"
+    PENDING_CANCELLATION = "pendingCancellation"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _ORDER_TERMINAL
+
+
+class ProblemState(enum.StrEnum):
+    """TMF656 ServiceProblemStateType."""
+
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "inProgress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class MessageState(enum.StrEnum):
+    """TMF681 CommunicationMessageStateType."""
+
+    INITIAL = "initial"
+    IN_PROGRESS = "inProgress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+_ORDER_TERMINAL = {
+    OrderState.REJECTED,
+    OrderState.CANCELLED,
+    OrderState.COMPLETED,
+    OrderState.FAILED,
+    OrderState.PARTIAL,
+}

@@ -232,6 +232,18 @@ class InterfaceRates:
 
 
 @dataclass(frozen=True)
+class ConfigAccessSpec:
+    """How to change a device's configuration (see provisioners.contract.DeviceAccess)."""
+
+    driver: str  # netconf | cli | napalm
+    platform: str  # eos | ios | frr | srlinux | ...
+    port: int
+    username: str
+    password: Secret
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class InventoryHost:
     """One device as an inventory file (Nornir, Ansible, containerlab) describes it."""
 
@@ -245,3 +257,4 @@ class InventoryHost:
     snmp: SnmpCredentials | None = None  # inline credentials (a profile named after the host)
     data: dict[str, str] = field(default_factory=dict)
     mgmt_via: tuple[str, ...] = ()  # devices the agent reaches this one through
+    config_access: ConfigAccessSpec | None = None

@@ -12,7 +12,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from inventory.choices import DeviceStatus, LinkSource
-from inventory.domain import CounterReading, DiscoveryData, InterfaceRates, InventoryHost, SnmpCredentials
+from inventory.domain import (
+    ConfigAccessSpec,
+    CounterReading,
+    DiscoveryData,
+    InterfaceRates,
+    InventoryHost,
+    SnmpCredentials,
+)
 from inventory.models import (
     Device,
     HardwareComponent,
@@ -264,6 +271,13 @@ def upsert_host(session: Session, entry: InventoryHost) -> tuple[Device, bool]:
     if device.host != entry.host or device.snmp_port != entry.snmp_port:
         # A different agent: what was learned about the old one no longer holds.
         device.last_discovered = None
+    if not created and device.host != entry.host:
+        from inventory.provisioning_models import ConfigAccess
+
+        access = session.get(ConfigAccess, device.id)
+        if access is not None:  # another address is another SSH server: learn its key anew
+            access.host_key = None
+            access.host_key_seen = None
     device.host = entry.host
     device.snmp_port = entry.snmp_port
     device.platform = entry.platform or device.platform or ""
@@ -272,7 +286,30 @@ def upsert_host(session: Session, entry: InventoryHost) -> tuple[Device, bool]:
     device.site = site_named(session, entry.site) or device.site
     device.data = {**(device.data or {}), **entry.data}
     session.flush()
+    if entry.config_access is not None:
+        set_config_access(session, device, entry.config_access)
     return device, created
+
+
+def set_config_access(session: Session, device: Device, spec: ConfigAccessSpec) -> None:
+    """Record how to change the device. A new port or host keeps the known host key only if
+    the endpoint is the same one: another endpoint is another SSH server to learn."""
+    from inventory.provisioning_models import ConfigAccess
+
+    row = session.get(ConfigAccess, device.id)
+    if row is None:
+        row = ConfigAccess(device_id=device.id, driver=spec.driver, platform=spec.platform, port=spec.port,
+                           username=spec.username, password=spec.password)  # fmt: skip
+        session.add(row)
+    elif row.port != spec.port:
+        row.host_key = None
+        row.host_key_seen = None
+    row.driver = spec.driver
+    row.platform = spec.platform
+    row.port = spec.port
+    row.username = spec.username
+    row.password = spec.password
+    row.options = dict(spec.options)
 
 
 def set_mgmt_paths(session: Session, device: Device, via: tuple[str, ...]) -> None:

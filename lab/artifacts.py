@@ -57,12 +57,24 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
             else _DEFAULT_CREDS.get(node.kind, ("admin", "admin"))
         )
         snmp = {"port": n["snmp_port"], "profile": n["snmp_profile"]}
+        # containerlab's connection plugins by name; ports where the node's faces listen
+        connection_options: dict[str, Any] = {}
+        if n.get("netconf_port"):
+            connection_options["netconf"] = {"port": n["netconf_port"]}
+        if n.get("ssh_port"):
+            connection_options["netmiko"] = {"port": n["ssh_port"]}
+        if n.get("eapi_port"):
+            connection_options["napalm"] = {
+                "port": n["eapi_port"],
+                "extras": {"optional_args": {"transport": "http"}},
+            }
         nornir[n["name"]] = {
             "username": user,
             "password": password,
             "platform": node.kind,
             "hostname": n["address"],
             "groups": [node.kind],
+            "connection_options": connection_options,
             "data": {
                 "role": n.get("role", ""),
                 "site": n.get("site", ""),
@@ -83,6 +95,8 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
             "ossagent_role": n.get("role", ""),
             "ossagent_site": n.get("site", ""),
             "ossagent_mgmt_via": ",".join(n.get("mgmt_via", [])),
+            **({"ansible_port": n["ssh_port"]} if n.get("ssh_port") else {}),
+            **({"ossagent_netconf_port": n["netconf_port"]} if n.get("netconf_port") else {}),
         }
         tnodes[n["name"]] = {
             "index": str(i),

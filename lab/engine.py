@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from inventory.domain import InventoryHost
+from inventory.domain import ConfigAccessSpec, InventoryHost, Secret
 from lab import sim
 from lab.artifacts import write_artifacts
 from lab.topology import Topology, load_topology
@@ -42,6 +42,9 @@ def up(
     workers: int = 1,
     trap_receivers: Sequence[tuple[str, int]] = (),
     foreground: bool = False,
+    ssh_port: int | None = None,
+    netconf_port: int | None = None,
+    eapi_port: int | None = None,
 ) -> sim.LabState:
     if engine not in ENGINES:
         raise LabError(f"unknown lab engine {engine!r}; this machine supports: {', '.join(ENGINES)}")
@@ -63,6 +66,9 @@ def up(
             workers=workers,
             trap_receivers=trap_receivers,
             foreground=True,
+            ssh_port=ssh_port,
+            netconf_port=netconf_port,
+            eapi_port=eapi_port,
         )
     state = sim.start(
         topology,
@@ -71,6 +77,9 @@ def up(
         snmp_port=snmp_port,
         workers=workers,
         trap_receivers=trap_receivers,
+        ssh_port=ssh_port,
+        netconf_port=netconf_port,
+        eapi_port=eapi_port,
     )
     artifacts_for(topology, state)
     return state
@@ -140,6 +149,10 @@ def inspect(st: sim.LabState) -> dict[str, Any]:
                 "address": n.address,
                 "snmp_port": n.snmp_port,
                 "snmp_profile": n.snmp_profile,
+                "faces": list(n.faces),
+                "ssh_port": n.ssh_port,
+                "netconf_port": n.netconf_port,
+                "eapi_port": n.eapi_port,
                 "interfaces": [asdict(i) for i in n.interfaces],
             }
             for n in st.nodes
@@ -160,10 +173,25 @@ def hosts(st: sim.LabState) -> tuple[list[InventoryHost], dict[str, dict[str, An
             snmp_profile=n.snmp_profile,
             data={"lab": st.name, "kind": n.kind},
             mgmt_via=tuple(n.mgmt_via),
+            config_access=config_access(n),
         )
         for n in st.nodes
     ]
     return entries, {k: dict(v) for k, v in st.profiles.items()}
+
+
+def config_access(n: sim.NodeState) -> ConfigAccessSpec | None:
+    """How the agent changes a lab node: NETCONF where the node has it, else its SSH CLI.
+    The host key is not copied: the agent learns it on first discovery like on any network."""
+    if "netconf" in n.faces and n.netconf_port:
+        return ConfigAccessSpec("netconf", n.platform, n.netconf_port, n.username, Secret(n.password))
+    if "cli" in n.faces and n.ssh_port:
+        platform = (
+            "eos" if n.cli_dialect == "eos" else (n.platform if n.platform in ("frr", "ios") else "ios")
+        )
+        options = {"eapi_port": str(n.eapi_port)} if n.eapi_port else {}
+        return ConfigAccessSpec("cli", platform, n.ssh_port, n.username, Secret(n.password), options)
+    return None
 
 
 def dumps(obj: Any) -> str:

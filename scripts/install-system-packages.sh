@@ -3,7 +3,8 @@
 # otherwise it only reports what is missing, and the tests that need it say why they skip.
 set -euo pipefail
 
-PACKAGES=(snmpd snmp snmptrapd chromium iproute2 procps)
+PACKAGES=(snmpd snmp snmptrapd chromium iproute2 procps netconfd netconfd-module-ietf-interfaces
+          netconfd-module-ietf-system frr frr-snmp openssh-server net-tools ethtool)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -25,5 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # policy-rc.d or not, the daemons must not start system-wide: the lab starts its own.
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts snmpd on install where it can; the tests start their own instances.
-if command -v service >/dev/null 2>&1; then service snmpd stop >/dev/null 2>&1 || true; fi
+# Debian starts daemons on install where it can; the lab and the tests start their own.
+if command -v service >/dev/null 2>&1; then
+    for s in snmpd snmptrapd frr ssh; do service "$s" stop >/dev/null 2>&1 || true; done
+fi

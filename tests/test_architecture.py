@@ -2,6 +2,9 @@
 
 agent.cli is the composition root: it may also import web (to serve it) and lab (the
 ``lab`` commands, and importing a running lab's nodes). Nothing else imports web or agent.
+One addition to the table: rendering and diffing a service (provisioners.services,
+provisioners.diff) are pure functions with no device I/O, so the BSS bridge and the web
+process, which journal provisioning transactions in their own database transaction, use them.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "inventory": ("inventory",),
     "collectors": ("collectors", "inventory.domain", "inventory.choices"),
     "provisioners": ("provisioners", "inventory.domain", "inventory.choices"),
-    "bss_bridge": ("bss_bridge", "inventory"),
+    # Planning a service (render + diff) is pure: whoever journals a transaction may use it.
+    "bss_bridge": ("bss_bridge", "inventory", "provisioners.services", "provisioners.diff"),
     "agent": ("agent", "inventory", "collectors", "provisioners", "bss_bridge"),
-    "web": ("web", "inventory", "bss_bridge"),
+    "web": ("web", "inventory", "bss_bridge", "provisioners.services"),
     "lab": ("lab", "inventory", "collectors", "provisioners", "bss_bridge"),
 }
 COMPOSITION_ROOT = ("agent.cli",)

@@ -8,6 +8,7 @@ paths or values that should not leave the server.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, Response, g, jsonify, render_template
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
@@ -19,11 +20,20 @@ from web.validation import FieldError
 log = logging.getLogger(__name__)
 
 
-def api_error(status: int, message: str) -> Response:
+def api_error(status: int, message: str, errors: Mapping[str, str] | None = None) -> Response:
     reason = HTTP_STATUS_CODES.get(status, "Error")
     # TMF630's Error: code and reason required; message and status (the HTTP status, as a
-    # string) optional. The same shape for /api/v1 and the TM Forum APIs.
-    response = jsonify({"code": str(status), "reason": reason, "message": message, "status": str(status)})
+    # string) optional. The same shape for /api/v1 and the TM Forum APIs. ``errors``: each
+    # field at fault and what is wrong with it, when a request was refused field by field.
+    body: dict[str, object] = {
+        "code": str(status),
+        "reason": reason,
+        "message": message,
+        "status": str(status),
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    response = jsonify(body)
     response.status_code = status
     if status == 401:
         # RFC 6750 section 3: say which scheme to use, and that a given token was bad.
@@ -38,7 +48,8 @@ def _handle_http(exc: HTTPException) -> Response:
     status = exc.code or 500
     message = exc.description or HTTP_STATUS_CODES.get(status, "Error")
     if is_api_request():
-        response = api_error(status, message)
+        errors = getattr(exc, "errors", None)
+        response = api_error(status, message, errors if isinstance(errors, Mapping) else None)
     else:
         response = Response(
             render_template(

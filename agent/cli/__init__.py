@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from agent.cli import core, demo, faults_cmds, inventory_cmds, lab_cmds, users
+from agent.cli import core, demo, faults_cmds, inventory_cmds, lab_cmds, provision_cmds, users
 from agent.config import ConfigError
 
 
@@ -27,7 +27,7 @@ def cli() -> None:
     """ossagent: network operations agent (monitoring, faults, provisioning) with a BSS bridge."""
 
 
-for module in (core, demo, lab_cmds, inventory_cmds, faults_cmds, users):
+for module in (core, demo, lab_cmds, inventory_cmds, faults_cmds, provision_cmds, users):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -149,11 +149,18 @@ def events(device: str | None, limit: int, fmt: str) -> None:
     with context().begin() as s:
         page = queries_alarms.list_events(s, queries_alarms.EventFilter(device=device), limit=limit)
         rows = [
-            {"id": e.id, "at": e.received_at, "name": e.name, "source": e.source_address,
-             "device": e.device.name if e.device else "(unknown source)", "version": e.version,
-             "ifIndex": e.if_index, "alarm": e.alarm_id}
+            {
+                "id": e.id,
+                "at": e.received_at,
+                "name": e.name,
+                "source": e.source_address,
+                "device": e.device.name if e.device else "(unknown source)",
+                "version": e.version,
+                "ifIndex": e.if_index,
+                "alarm": e.alarm_id,
+            }
             for e in page.items
-        ]  # fmt: skip
+        ]
     emit(rows, fmt, ["id", "at", "name", "source", "device", "version", "ifIndex", "alarm"])
 
 
@@ -172,16 +179,26 @@ def maintenance() -> None:
 @click.option("--site", "sites", multiple=True)
 @click.option("--description", default="")
 def maintenance_add(
-    name: str, starts_at: str, ends_at: str, recurrence: str, until: str | None,
-    devices: tuple[str, ...], sites: tuple[str, ...], description: str,
-) -> None:  # fmt: skip
+    name: str,
+    starts_at: str,
+    ends_at: str,
+    recurrence: str,
+    until: str | None,
+    devices: tuple[str, ...],
+    sites: tuple[str, ...],
+    description: str,
+) -> None:
     from web.maintenance_ops import create_window, window_input  # the same checks as the API
     from web.validation import FieldError
 
     body: dict[str, Any] = {
-        "name": name, "description": description, "starts_at": starts_at, "ends_at": ends_at,
-        "recurrence": recurrence, "targets": {"devices": list(devices), "sites": list(sites)},
-    }  # fmt: skip
+        "name": name,
+        "description": description,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "recurrence": recurrence,
+        "targets": {"devices": list(devices), "sites": list(sites)},
+    }
     if until:
         body["until"] = until
     try:
@@ -197,10 +214,17 @@ def maintenance_add(
 def maintenance_list(fmt: str) -> None:
     with context().begin() as s:
         rows = [
-            {"id": v.window.id, "name": v.window.name, "open": v.open_now, "recurrence": v.window.recurrence,
-             "starts": v.window.starts_at, "ends": v.window.ends_at, "targets": ", ".join(v.devices + v.sites)}
+            {
+                "id": v.window.id,
+                "name": v.window.name,
+                "open": v.open_now,
+                "recurrence": v.window.recurrence,
+                "starts": v.window.starts_at,
+                "ends": v.window.ends_at,
+                "targets": ", ".join(v.devices + v.sites),
+            }
             for v in list_windows(s, utcnow())
-        ]  # fmt: skip
+        ]
     emit(rows, fmt, ["id", "name", "open", "recurrence", "starts", "ends", "targets"])
 
 

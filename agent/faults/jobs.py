@@ -10,12 +10,15 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from agent.bss.delivery import deliver_notice, mark_failed
 from agent.config import fault_config
 from agent.faults.announce import announce
 from agent.faults.engine import sweep
 from agent.faults.topology import recorrelate
 from agent.outbox import Attempt, Delivery, hub_sender, record, signing_key, take_due
 from agent.runtime import Runtime
+from inventory.choices import OutboxState
+from inventory.domain import Secret
 from inventory.fault_models import AgentCounter, Event
 from inventory.hub import parse_networks
 from inventory.types import utcnow
@@ -48,33 +51,41 @@ async def sweep_job(rt: Runtime) -> int:
 
 
 async def dispatch_job(rt: Runtime, limit: int = 200) -> int:
-    """Deliver due hub messages; returns how many were delivered."""
+    """Deliver what is due in the outbox: hub events, and customer notices (email, webhook).
+    Returns how many were delivered."""
     allow = parse_networks(rt.ctx.settings.hub_allow_networks)
 
-    def due() -> tuple[list[Delivery], object]:
+    def due() -> tuple[list[Delivery], Secret]:
         with rt.ctx.begin() as s:
-            return take_due(s, utcnow(), limit, channels=["hub"]), signing_key(s)
+            return take_due(s, utcnow(), limit), signing_key(s)
 
     deliveries, key = await asyncio.to_thread(due)
     if not deliveries:
         return 0
-    send = hub_sender(key, allow)  # type: ignore[arg-type]
+    send = hub_sender(key, allow)
     gate = asyncio.Semaphore(DELIVERY_CONCURRENCY)
 
-    async def one(d: Delivery) -> tuple[Delivery, Attempt]:
+    def notice(d: Delivery) -> Attempt:
+        # A notice updates its message row (state, tryTimes) in the same unit of work as the
+        # outbox bookkeeping.
+        with rt.ctx.begin() as s:
+            attempt = deliver_notice(s, rt.ctx.settings, d, key, allow)
+            if record(s, d, attempt, utcnow()) is OutboxState.PARKED:
+                mark_failed(s, d)
+            return attempt
+
+    def hub(d: Delivery) -> Attempt:
+        attempt = send(d)
+        with rt.ctx.begin() as s:
+            record(s, d, attempt, utcnow())
+        return attempt
+
+    async def one(d: Delivery) -> Attempt:
         async with gate:
-            return d, await asyncio.to_thread(send, d)
+            return await asyncio.to_thread(hub if d.channel == "hub" else notice, d)
 
     results = await asyncio.gather(*(one(d) for d in deliveries))
-
-    def save() -> int:
-        now = utcnow()
-        with rt.ctx.begin() as s:
-            for d, attempt in results:
-                record(s, d, attempt, now)
-        return sum(1 for _, a in results if a.ok)
-
-    return await asyncio.to_thread(save)
+    return sum(1 for a in results if a.ok)
 
 
 def publish_counters(rt: Runtime, counters: Mapping[tuple[str, str], float]) -> None:

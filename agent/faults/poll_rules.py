@@ -42,9 +42,15 @@ def device_signal(device_id: int, reachable: bool, at: datetime, error: str = ""
 
 
 def _threshold(
-    device_id: int, obs: InterfaceObservation, kind: str, value: float | None, high: float, low: float,
-    unit: str, at: datetime,
-) -> Signal | None:  # fmt: skip
+    device_id: int,
+    obs: InterfaceObservation,
+    kind: str,
+    value: float | None,
+    high: float,
+    low: float,
+    unit: str,
+    at: datetime,
+) -> Signal | None:
     if value is None:
         return None
     info = {
@@ -59,9 +65,16 @@ def _threshold(
     }
     if value > high:
         return Signal(
-            device_id, kind, True, at, EventSource.POLL, if_index=obs.if_index,
-            detail=f"{value:.1f}{unit} above {high:g}{unit}", count_repeat=False, details=info,
-        )  # fmt: skip
+            device_id,
+            kind,
+            True,
+            at,
+            EventSource.POLL,
+            if_index=obs.if_index,
+            detail=f"{value:.1f}{unit} above {high:g}{unit}",
+            count_repeat=False,
+            details=info,
+        )
     if value < low:
         return Signal(
             device_id, kind, False, at, EventSource.POLL, if_index=obs.if_index, detail=f"{value:.1f}{unit}"

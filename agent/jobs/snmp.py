@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 from agent.config import fault_config
 from agent.faults.poll_rules import InterfaceObservation, device_signal, interface_signals
 from agent.faults.process import process
+from agent.provisioning.access import access_for
+from agent.provisioning.hostkeys import verify_at_discovery
 from agent.runtime import Runtime
 from collectors.rates import CounterPoint, compute_rates
 from collectors.snmp.collect import discover, poll_interfaces
 from inventory.choices import DeviceStatus
 from inventory.domain import Observation, SnmpTarget
 from inventory.models import Device, InterfaceSample
+from inventory.provisioning_models import ConfigAccess
 from inventory.store import apply_discovery, mark_status, previous_points, record_failure, record_sample
 from inventory.types import utcnow
 
@@ -79,7 +82,22 @@ async def run_discovery(rt: Runtime, device_id: int) -> JobResult:
     plan = await asyncio.to_thread(_plan, rt, device_id)
     async with rt.limit:
         obs = await discover(rt.engine, plan.target)
-    return await asyncio.to_thread(_store_discovery, rt, device_id, obs)
+    result = await asyncio.to_thread(_store_discovery, rt, device_id, obs)
+    if result.ok:
+        await asyncio.to_thread(_check_host_key, rt, device_id)
+    return result
+
+
+def _check_host_key(rt: Runtime, device_id: int) -> None:
+    """Fill the known-hosts store on first discovery; alarm when a device's key changes."""
+    with rt.ctx.begin() as s:
+        device = s.get(Device, device_id)
+        if device is None or s.get(ConfigAccess, device_id) is None:
+            return
+        access = access_for(s, device)
+    problem = verify_at_discovery(rt.ctx, device_id, access)
+    if problem:
+        log.warning("%s: %s", access.device, problem)
 
 
 def _store_discovery(rt: Runtime, device_id: int, obs: Observation) -> JobResult:

@@ -16,8 +16,15 @@ set-system      {node, sys_descr?, sys_name?, sys_location?, sys_contact?}
 slow            {node, delay_ms}: delay every reply of that node
 receivers       {targets: [[host, port], ...]}: trap receivers (127/8 only)
 trap-storm      {rate, seconds, node?}: linkDown/linkUp at ``rate``/s; answers ``sent``
+config-show     {node}: the running configuration in each of the node's renderings
+config-edit     {node, lines}: CLI configuration lines straight into running ("behind the back")
+fail-commit     {node, message?, count?}: the next ``count`` commits on the node fail
+host-key-rotate {node}: a new SSH host key (state.json and known_hosts follow)
+save            {node}: running -> startup (``write memory``)
 shutdown        stop the lab
 ==============  ===============================================================================
+
+``restart`` also reloads the running configuration from startup and ends every session.
 
 The :class:`Controller` validates names against the device models and routes each request to
 the shard (process) that owns the device, so a link between devices of two workers changes
@@ -58,7 +65,24 @@ PUBLIC_OPS = (
     "slow",
     "receivers",
     "trap-storm",
+    "config-show",
+    "config-edit",
+    "fail-commit",
+    "host-key-rotate",
+    "save",
     "shutdown",
+)
+# Forwarded as they are to the shard that owns the node.
+_NODE_OPS = (
+    "restart",
+    "counter-wrap",
+    "set-system",
+    "slow",
+    "show",
+    "config-show",
+    "config-edit",
+    "fail-commit",
+    "save",
 )
 
 
@@ -254,6 +278,7 @@ class Controller:
         *,
         on_shutdown: Callable[[], None],
         on_receivers: Callable[[list[tuple[str, int]]], None] | None = None,
+        on_host_key: Callable[[str, str], None] | None = None,
     ):
         self.models = {m.name: m for m in models}
         self.owners = dict(owners)
@@ -262,6 +287,7 @@ class Controller:
         self.backends = list(backends)
         self.on_shutdown = on_shutdown
         self.on_receivers = on_receivers
+        self.on_host_key = on_host_key
 
     def _model(self, cmd: Mapping[str, Any]) -> DeviceModel:
         name = cmd.get("node")
@@ -303,7 +329,24 @@ class Controller:
                 return await self._storm(cmd)
             if op == "node":
                 return await self._node(cmd)
-            if op in ("restart", "counter-wrap", "set-system", "slow", "show"):
+            if op == "host-key-rotate":
+                m = self._model(cmd)
+                answer = await self._call(m.name, {"op": op, "node": m.name})
+                if self.on_host_key is not None:
+                    self.on_host_key(m.name, str(answer["host_key"]))
+                return answer
+            if op == "peer-admin":
+                # Internal (from a worker): the far end of a cable was shut/opened by config.
+                m = self._model(cmd)
+                itf = self._interface(m, cmd)
+                fwd = {
+                    "op": "if-update",
+                    "node": m.name,
+                    "interface": itf.name,
+                    "peer_admin": _state(cmd.get("state")),
+                }
+                return await self._call(m.name, fwd)
+            if op in _NODE_OPS:
                 m = self._model(cmd)
                 fwd = {k: v for k, v in cmd.items() if k != "node"}
                 fwd["node"] = m.name

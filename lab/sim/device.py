@@ -27,6 +27,10 @@ HOSTS_PER_OCTET = 250
 
 IF_TYPE_ETHERNET = 6
 IF_TYPE_LOOPBACK = 24
+IF_TYPE_L2VLAN = 135
+# Subinterfaces get ifIndex SUBIF_INDEX_BASE + 10000 * (row of the parent port) + number: stable
+# across restarts and clear of every vendor's port and management indexes.
+SUBIF_INDEX_BASE = 0x10000000
 
 
 class DeviceError(ValueError):
@@ -37,7 +41,7 @@ class DeviceError(ValueError):
 class InterfaceModel:
     name: str
     if_index: int
-    role: str  # "mgmt" | "front" | "loopback" | "extra"
+    role: str  # "mgmt" | "front" | "loopback" | "extra" | "subif"
     if_type: int
     mtu: int
     speed_mbps: int
@@ -47,6 +51,7 @@ class InterfaceModel:
     peer: tuple[str, str] | None = None  # (node, interface name) when the link ends on a lab node
     external_peer: str = ""  # "host:eth1" and other non-node ends
     connected: bool = False  # a topology link ends here
+    ipv4: str = ""  # "a.b.c.d/len" when the topology link gives this end an address
 
     @property
     def descr(self) -> str:
@@ -62,8 +67,9 @@ class InterfaceModel:
 
     @property
     def lldp(self) -> bool:
-        """LLDP runs on physical ports (front, extra and management), not on loopbacks."""
-        return self.role != "loopback"
+        """LLDP runs on physical ports (front, extra and management), not on loopbacks or
+        subinterfaces."""
+        return self.role not in ("loopback", "subif")
 
     @property
     def mac_text(self) -> str:
@@ -116,6 +122,10 @@ class DeviceModel:
     entities: tuple[EntityModel, ...]
     # Nodes the agent reaches this one through (label ossagent-mgmt-via); none = directly.
     mgmt_via: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The topology's credentials for the node (containerlab ``credentials``), if it has any.
+    username: str = ""
+    password: str = field(default="", repr=False)
     _lookup: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def find_interface(self, name: str) -> InterfaceModel:
@@ -133,6 +143,20 @@ class DeviceModel:
             known = ", ".join(x.name for x in self.interfaces[:6])
             raise DeviceError(f"node {self.name!r} has no interface {name!r} (it has {known}, ...)")
         return self.interfaces[i]
+
+    def subinterface(self, name: str, parent: InterfaceModel, number: int) -> InterfaceModel:
+        """The model of subinterface ``name`` (``<parent>.<number>``), created by configuration."""
+        row = next(k for k, x in enumerate(self.interfaces) if x.name == parent.name)
+        return InterfaceModel(
+            name,
+            SUBIF_INDEX_BASE + 10000 * row + number,
+            "subif",
+            IF_TYPE_L2VLAN,
+            parent.mtu,
+            parent.speed_mbps,
+            parent.mac,
+            port=parent.port,
+        )
 
     @property
     def chassis_mac_text(self) -> str:
@@ -605,6 +629,7 @@ def build_devices(
     families = {n: family_of(topology.nodes[n].kind) for n in names}
     wanted_ports: dict[str, int] = {}
     link_ends: dict[tuple[str, str], tuple[str, str] | str] = {}  # (node, canonical) -> peer
+    link_ipv4: dict[tuple[str, str], str] = {}
     extra_names: dict[str, list[str]] = {n: [] for n in names}
     canonical: dict[tuple[str, str], str] = {}
 
@@ -644,6 +669,8 @@ def build_devices(
             if (ep.node, c) in link_ends:
                 raise TopologyError(f"interface {ep.node}:{c} is used by two links")
             link_ends[(ep.node, c)] = peer
+            if ep.ipv4:
+                link_ipv4[(ep.node, c)] = ep.ipv4
 
     raw_names: dict[str, list[tuple[str, str]]] = {}
     for (n2, raw), c in canonical.items():
@@ -720,6 +747,8 @@ def build_devices(
         final: list[InterfaceModel] = []
         for itf in ifs:
             end = link_ends.get((name, itf.name))
+            if (name, itf.name) in link_ipv4:
+                itf = replace(itf, ipv4=link_ipv4[(name, itf.name)])
             if end is None:
                 final.append(itf)
             elif isinstance(end, tuple):
@@ -770,6 +799,9 @@ def build_devices(
                 interfaces=tuple(final),
                 entities=_entities(fam, node, model_name, version, topology.name),
                 mgmt_via=_mgmt_via(node, topology),
+                labels=dict(node.labels),
+                username=node.credentials.username if node.credentials else "",
+                password=node.credentials.password if node.credentials else "",
                 _lookup=lookup,
             )
         )

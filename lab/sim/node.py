@@ -138,6 +138,9 @@ class IfRuntime:
         self.descr = descr
         self.descr_tlv = ber.encode_octets(descr)
 
+    def set_mtu(self, mtu: int) -> None:
+        self.mtu_tlv = ber.encode_integer(mtu)
+
     def set_alias(self, alias: str) -> None:
         self.alias = alias
         self.alias_tlv = ber.encode_octets(alias)
@@ -213,8 +216,12 @@ class SimNode:
             rt = IfRuntime(itf, counters, self.booted_at + 5.0)
             counters.reset(now, running=rt.oper_up, history_from=self.booted_at + 5.0)
             self.ifs.append(rt)
-        self.by_name = {rt.model.name: k for k, rt in enumerate(self.ifs)}
-        self.lldp_ports = [k for k, rt in enumerate(self.ifs) if rt.model.lldp]
+        self.by_name: dict[str, int] = {}
+        self.lldp_ports: list[int] = []
+        # Subinterfaces created by configuration, by parent port name. They follow their
+        # parent's operational state (a subinterface is up only while its port is).
+        self.subifs: dict[str, list[IfRuntime]] = {}
+        self._reindex()
         self._lldp_index = 0
         for rt in self.ifs:
             if rt.oper_up and rt.model.peer is not None:
@@ -222,6 +229,36 @@ class SimNode:
                 self._learn(rt, self.ticks(self.booted_at + 30.0))
         self.lldp_rem: list[RemEntry] = []
         self.mib = mib.build_mib(self, None)
+        self.refresh_lldp(now)
+
+    def _reindex(self) -> None:
+        self.by_name = {rt.model.name: k for k, rt in enumerate(self.ifs)}
+        self.lldp_ports = [k for k, rt in enumerate(self.ifs) if rt.model.lldp]
+
+    # -- subinterfaces ------------------------------------------------------------------------
+
+    def add_subinterface(self, model: InterfaceModel, parent: IfRuntime, now: float) -> IfRuntime:
+        """A new IF-MIB row for a configured subinterface (type l2vlan); the MIB is rebuilt."""
+        counters = Counters(*_profiles(self.model, model))
+        rt = IfRuntime(model, counters, now)
+        rt.link_up = parent.oper_up
+        rt.set_alias("")
+        counters.reset(now, running=rt.oper_up)
+        self.ifs.append(rt)
+        self.subifs.setdefault(parent.model.name, []).append(rt)
+        self._reindex()
+        self.refresh_lldp(now)
+        return rt
+
+    def remove_subinterface(self, name: str, now: float) -> None:
+        k = self.by_name.get(name)
+        if k is None or self.ifs[k].model.role != "subif":
+            return
+        rt = self.ifs.pop(k)
+        for kids in self.subifs.values():
+            if rt in kids:
+                kids.remove(rt)
+        self._reindex()
         self.refresh_lldp(now)
 
     # -- time ---------------------------------------------------------------------------------
@@ -280,6 +317,12 @@ class SimNode:
             rt.peer_alive = peer_alive
         if rt.oper_up == was:
             return []
+        notes = self._oper_changed(rt, now)
+        for child in self.subifs.get(rt.model.name, ()):
+            notes += self.update_interface(child, now, link=rt.oper_up)
+        return notes
+
+    def _oper_changed(self, rt: IfRuntime, now: float) -> list[Notification]:
         rt.last_change = now
         if rt.oper_up:
             rt.counters.start(now)

@@ -14,6 +14,9 @@ control.sock      the control channel (JSON lines, mode 0600)
 config.json       what the lab process was asked to run (mode 0600, removed on stop)
 lab.log           the lab's stdout/stderr
 worker-N.sock     control sockets of the worker processes
+hostkeys/         the nodes' SSH host keys (kept across stop/start: clients keep trusting them)
+known_hosts       every node's host key for its SSH ports (rewritten on host-key-rotate)
+ssh_config        ``UserKnownHostsFile`` pointing at known_hosts (for ncclient ``ssh_config=``)
 ================  =========================================================================
 """
 
@@ -38,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lab.sim import hostkeys
 from lab.sim.control import (
     Backend,
     ControlError,
@@ -49,11 +53,14 @@ from lab.sim.control import (
     request,
 )
 from lab.sim.device import DeviceError, DeviceModel, build_devices, check_loopback, default_address_base
+from lab.sim.faces import ROOT_PORTS, USER_PORTS
 from lab.sim.probe import probe
+from lab.sim.runtime import credentials_for, dialect_for, faces_for
 from lab.sim.server import BindError
-from lab.sim.shard import Shard
+from lab.sim.shard import FaceConfig, Shard
 from lab.sim.state import (
     PROFILE_V2C,
+    FaceInfo,
     LabState,
     lab_profiles,
     node_state,
@@ -154,7 +161,9 @@ def _is_runner(pid: int) -> bool:
 
 
 def _raise_fd_limit(needed: int) -> None:
+    """``needed`` devices: an SNMP socket each, up to three listening face sockets, headroom."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed *= 4
     want = needed + 256
     if soft != resource.RLIM_INFINITY and soft < want:
         new = want if hard == resource.RLIM_INFINITY else min(want, hard)
@@ -211,6 +220,11 @@ def send(state_dir: Path, command: Mapping[str, Any], timeout: float = 10.0) -> 
         raise LabError(str(exc)) from None
 
 
+def default_face_ports() -> dict[str, int]:
+    """SSH CLI 22, NETCONF 830, eAPI 80 as root; 2200, 8300, 8080 otherwise."""
+    return dict(ROOT_PORTS if os.geteuid() == 0 else USER_PORTS)
+
+
 def start(
     topology: Topology,
     state_dir: Path,
@@ -220,8 +234,13 @@ def start(
     workers: int = 1,
     trap_receivers: Sequence[tuple[str, int]] = (),
     foreground: bool = False,
+    ssh_port: int | None = None,
+    netconf_port: int | None = None,
+    eapi_port: int | None = None,
+    faces: bool = True,
 ) -> LabState:
-    """Start a simulated lab for ``topology``; see the module docstring."""
+    """Start a simulated lab for ``topology``; see the module docstring. ``faces=False`` runs
+    SNMP agents only (no SSH, NETCONF or eAPI servers)."""
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     if _lab_alive(state_dir) is not None:
@@ -252,6 +271,18 @@ def start(
             raise LabError(
                 f"node {m.name}: unknown ossagent-snmp-profile {m.snmp_profile!r} (use one of {', '.join(profiles)})"
             )
+    face_ports = default_face_ports()
+    for key, value in (("ssh", ssh_port), ("netconf", netconf_port), ("eapi", eapi_port)):
+        if value is not None:
+            if not isinstance(value, int) or not 1 <= value <= 65535:
+                raise LabError(f"{key} port {value!r} out of range")
+            face_ports[key] = value
+    if faces:
+        try:
+            for m in models:
+                _face_info(m, face_ports, profiles, None)
+        except ValueError as exc:
+            raise LabError(str(exc)) from None
     config = {
         "name": topology.name,
         "topology": topology_to_dict(topology),
@@ -261,6 +292,7 @@ def start(
         "workers": min(workers, len(models)),
         "trap_receivers": receivers,
         "profiles": profiles,
+        "faces": face_ports if faces else None,
     }
     write_private(state_dir / CONFIG_FILE, json.dumps(config))
 
@@ -379,6 +411,48 @@ def stop(state_dir: Path, timeout: float = 10.0) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def _face_info(
+    m: DeviceModel, ports: Mapping[str, int], profiles: Mapping[str, Any], state_dir: Path | None
+) -> FaceInfo:
+    """What state.json says about a node's faces (the same rules the shard's Device follows)."""
+    faces = faces_for(m.kind, m.labels)
+    user, password = credentials_for(m.kind, m.username, m.password)
+    datastore = m.labels.get("ossagent-netconf-datastore", "candidate") or "candidate"
+    if datastore not in ("candidate", "running"):
+        raise ValueError(f"node {m.name}: ossagent-netconf-datastore must be candidate or running")
+    return FaceInfo(
+        faces=faces,
+        cli_dialect=dialect_for(m.kind, faces),
+        ssh_port=ports["ssh"] if "cli" in faces else 0,
+        netconf_port=ports["netconf"] if "netconf" in faces else 0,
+        eapi_port=ports["eapi"] if "eapi" in faces else 0,
+        username=user,
+        password=password,
+        host_key=hostkeys.public_key_of(state_dir, m.name) if state_dir is not None else "",
+        netconf_datastore=datastore if "netconf" in faces else "",
+    )
+
+
+def _face_config(state_dir: Path, cfg: Mapping[str, Any], *, worker: bool) -> FaceConfig | None:
+    ports = cfg.get("faces")
+    if not ports:
+        return None
+    return FaceConfig(
+        state_dir=state_dir,
+        ssh_port=int(ports["ssh"]),
+        netconf_port=int(ports["netconf"]),
+        eapi_port=int(ports["eapi"]),
+        control_socket=state_dir / CONTROL_SOCKET if worker else None,
+    )
+
+
+def _known_hosts(state_dir: Path, nodes: Sequence[Any]) -> str:
+    lines = hostkeys.known_hosts_lines(
+        (n.address, (n.ssh_port, n.netconf_port), n.host_key) for n in nodes if n.host_key
+    )
+    return str(hostkeys.write_known_hosts(state_dir, lines))
+
+
 def _chunks(models: Sequence[DeviceModel], n: int) -> list[list[DeviceModel]]:
     size = math.ceil(len(models) / n)
     return [list(models[i * size : (i + 1) * size]) for i in range(n)]
@@ -399,6 +473,10 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
     profiles = cfg["profiles"]
     receivers = [(str(h), int(p)) for h, p in cfg["trap_receivers"]]
     nworkers = int(cfg["workers"])
+    faces = _face_config(state_dir, cfg, worker=False)
+    if faces is not None:
+        # Before any worker starts: every process of the lab reads the same key files.
+        hostkeys.ensure_host_keys(state_dir, [m.name for m in models])
     procs: list[subprocess.Popen[bytes]] = []
     shard: Shard | None = None
     backends: list[Backend] = []
@@ -409,9 +487,10 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
     try:
         if nworkers == 1:
             _raise_fd_limit(len(models))
-            shard = Shard(models, models, profiles, receivers)
+            shard = Shard(models, models, profiles, receivers, faces)
             shard.bind()
             shard.start(loop)
+            await shard.start_faces()
             backends = [LocalBackend(shard)]
             owners = {m.name: 0 for m in models}
         else:
@@ -443,9 +522,30 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
                 state = _replace_receivers(state, targets)
                 write_private(state_dir / STATE_FILE, state.to_json())
 
-        controller = Controller(models, owners, backends, on_shutdown=stopping.set, on_receivers=on_receivers)
+        def on_host_key(node: str, key: str) -> None:
+            nonlocal state
+            if state is not None:
+                state = replace(
+                    state, nodes=tuple(replace(n, host_key=key) if n.name == node else n for n in state.nodes)
+                )
+                _known_hosts(state_dir, state.nodes)
+                write_private(state_dir / STATE_FILE, state.to_json())
+
+        controller = Controller(
+            models,
+            owners,
+            backends,
+            on_shutdown=stopping.set,
+            on_receivers=on_receivers,
+            on_host_key=on_host_key,
+        )
         server = ControlServer(state_dir / CONTROL_SOCKET, controller.handle)
         await server.start()
+        fports = cfg.get("faces")
+        nodes = tuple(
+            node_state(m, _face_info(m, fports, profiles, state_dir) if fports else None) for m in models
+        )
+        known = _known_hosts(state_dir, nodes) if fports else ""
         state = LabState(
             name=cfg["name"],
             pid=os.getpid(),
@@ -453,13 +553,15 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
             started=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             control_socket=str(state_dir / CONTROL_SOCKET),
             profiles=profiles,
-            nodes=tuple(node_state(m) for m in models),
+            nodes=nodes,
             address_base=cfg["address_base"],
             snmp_port=int(cfg["snmp_port"]),
             workers=nworkers,
             worker_pids=tuple(p.pid for p in procs),
             trap_receivers=tuple(receivers),
             state_dir=str(state_dir),
+            known_hosts=known,
+            ssh_config=str(state_dir / hostkeys.SSH_CONFIG) if fports else "",
         )
         start_ticks = _proc_start_time(os.getpid())
         write_private(state_dir / PID_FILE, f"{os.getpid()} {start_ticks}\n")
@@ -483,7 +585,7 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
             if isinstance(b, RemoteBackend):
                 await b.close()
         if shard is not None:
-            shard.close()
+            await shard.aclose()
         for p in procs:
             if p.poll() is None:
                 p.terminate()
@@ -549,12 +651,13 @@ async def _run_worker(state_dir: Path, cfg: dict[str, Any], index: int) -> None:
     mine = _chunks(models, int(cfg["workers"]))[index]
     _raise_fd_limit(len(mine))
     receivers = [(str(h), int(p)) for h, p in cfg["trap_receivers"]]
-    shard = Shard(mine, models, cfg["profiles"], receivers)
+    shard = Shard(mine, models, cfg["profiles"], receivers, _face_config(state_dir, cfg, worker=True))
     shard.bind()
     server = ControlServer(state_dir / f"worker-{index}.sock", shard.handle)
     parent = os.getppid()
     try:
         shard.start(loop)
+        await shard.start_faces()
         await server.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
@@ -566,7 +669,7 @@ async def _run_worker(state_dir: Path, cfg: dict[str, Any], index: int) -> None:
                 await asyncio.wait_for(stopping.wait(), 1.0)
     finally:
         await server.close()
-        shard.close()
+        await shard.aclose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -581,6 +684,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
     )
+    # asyncssh logs every listener and connection at INFO: a 100-node lab would drown its log.
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)
     state_dir: Path = args.state_dir.resolve()
     error_file = state_dir / (ERROR_FILE if args.cmd == "serve" else f"{ERROR_FILE}.{args.index}")
     try:

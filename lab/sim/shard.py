@@ -5,21 +5,50 @@ down" into shard operations on both link ends, which may live in different worke
 A shard only ever changes its own devices.
 
 Shard operations (JSON, like the public ones): ``ping``, ``status``, ``show``, ``if-update``,
-``node``, ``restart``, ``counter-wrap``, ``set-system``, ``slow``, ``receivers``, ``trap-storm``.
+``node``, ``restart``, ``counter-wrap``, ``set-system``, ``slow``, ``receivers``, ``trap-storm``,
+and for the configuration faces ``config-show``, ``config-edit``, ``fail-commit``,
+``host-key-rotate``, ``save``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lab.sim.agent import Responder
+from lab.sim.config.model import ConfigError, DeviceConfig
+from lab.sim.config.syntax import TOP, CommandError
 from lab.sim.device import DeviceError, DeviceModel, check_loopback, models_by_name
+from lab.sim.faces import Faces
 from lab.sim.node import Notification, SimNode
+from lab.sim.reflect import reflect
+from lab.sim.runtime import Device, Ports, credentials_for, faces_for
 from lab.sim.server import SimServer
 from lab.sim.state import PROFILE_V2C, usm_users
+
+log = logging.getLogger(__name__)
+
+MAX_FAIL_COUNT = 1000
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Lab-wide settings of the configuration faces."""
+
+    state_dir: Path
+    ssh_port: int
+    netconf_port: int
+    eapi_port: int
+    # The lab's control socket, for telling a node in another worker that the far end of its
+    # cable was shut down by configuration; None in a single-process lab.
+    control_socket: Path | None = None
 
 
 class OpError(ValueError):
@@ -41,6 +70,7 @@ class Shard:
         all_models: Sequence[DeviceModel],
         profiles: Mapping[str, Mapping[str, str]],
         receivers: Sequence[tuple[str, int]] = (),
+        faces: FaceConfig | None = None,
     ):
         now = time.monotonic()
         peers = models_by_name(all_models)
@@ -56,22 +86,82 @@ class Shard:
         self.server.set_receivers(receivers)
         self._lldp_timers: dict[str, asyncio.TimerHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.face_config = faces
+        self.devices: dict[str, Device] = {}
+        self._mute = False  # a reboot reloads the configuration without link traps
+        self._tasks: set[asyncio.Task[None]] = set()
+        if faces is not None:
+            community = profiles[PROFILE_V2C]["community"]
+            for m in models:
+                self.devices[m.name] = _device(m, self.nodes[m.name], faces, community)
+            for dev in self.devices.values():
+                dev.store.listeners.append(
+                    lambda old, new, dev=dev: self._config_changed(dev, old, new)  # type: ignore[misc]
+                )
+        self.faces = Faces(list(self.devices.values()), faces.state_dir if faces else Path("."))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def bind(self) -> None:
         self.server.bind()
+        try:
+            self.faces.bind()
+        except BaseException:
+            self.server.close()
+            raise
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self.server.start(loop)
         self._cold_starts()
 
+    async def start_faces(self) -> None:
+        await self.faces.start()
+
     def close(self) -> None:
         for handle in self._lldp_timers.values():
             handle.cancel()
         self._lldp_timers.clear()
+        for task in self._tasks:
+            task.cancel()
         self.server.close()
+
+    async def aclose(self) -> None:
+        """Faces first (sessions end, timers stop), then the SNMP side."""
+        await self.faces.close()
+        self.close()
+
+    # -- configuration -> SNMP ----------------------------------------------------------------
+
+    def _config_changed(self, dev: Device, old: DeviceConfig, new: DeviceConfig) -> None:
+        node = dev.node
+        now = time.monotonic()
+        r = reflect(node, old, new, now)
+        if not self._mute:
+            self.server.notify(node, r.notifications, now)
+        self._schedule_lldp(node, now)
+        for peer, ifname, admin in r.peer_admin:
+            self._peer_admin(peer, ifname, admin)
+
+    def _peer_admin(self, peer: str, ifname: str, admin: bool) -> None:
+        """The far end of a cable whose near end was shut or opened by configuration."""
+        other = self.nodes.get(peer)
+        if other is not None:
+            now = time.monotonic()
+            rt = other.interface(ifname)
+            notes = other.update_interface(rt, now, peer_admin=admin)
+            self.server.notify(other, notes, now)
+            self._schedule_lldp(other, now)
+            return
+        fc = self.face_config
+        if fc is None or fc.control_socket is None or self._loop is None:
+            return
+        # Another worker owns it: ask the lab process, after this request has been answered
+        # (the lab may be waiting on this very worker).
+        cmd = {"op": "peer-admin", "node": peer, "interface": ifname, "state": "up" if admin else "down"}
+        task = self._loop.create_task(_post(fc.control_socket, cmd))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _cold_starts(self) -> None:
         """coldStart once per device, as soon as someone is listening."""
@@ -102,6 +192,13 @@ class Shard:
         if node is None:
             raise OpError(f"unknown node {name!r}")
         return node
+
+    def _device(self, cmd: Mapping[str, Any]) -> Device:
+        node = self._node(cmd)
+        dev = self.devices.get(node.model.name)
+        if dev is None:
+            raise OpError(f"node {node.model.name} has no configuration faces in this lab")
+        return dev
 
     @staticmethod
     def _iface(node: SimNode, cmd: Mapping[str, Any]) -> Any:
@@ -211,10 +308,23 @@ class Shard:
     def op_node(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
         node = self._node(cmd)
         node.up = _bool_state(cmd.get("state"))
+        dev = self.devices.get(node.model.name)
+        if dev is not None and not node.up:
+            self.faces.drop_connections(dev)
         return {"node": node.model.name, "state": "up" if node.up else "down"}
 
     def op_restart(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
         node = self._node(cmd)
+        dev = self.devices.get(node.model.name)
+        if dev is not None:
+            # A reboot: sessions end, running comes back from startup (no link traps for that:
+            # the box comes up with it).
+            self.faces.drop_connections(dev)
+            self._mute = True
+            try:
+                dev.store.reload()
+            finally:
+                self._mute = False
         now = time.monotonic()
         notes = node.restart(now)
         traps = self.server.notify(node, notes, now)
@@ -298,6 +408,112 @@ class Shard:
             await asyncio.sleep(0.002)
         return sent
 
+    # -- configuration operations -------------------------------------------------------------
+
+    def op_config_show(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        dev = self._device(cmd)
+        store = dev.store
+        renderings = dev.renderings(store.running)
+        pending = store.pending
+        return {
+            "node": dev.name,
+            "faces": list(dev.faces),
+            "dialect": dev.dialect,
+            "running": renderings.get(dev.dialect or "netconf", ""),
+            "renderings": renderings,
+            "startup_saved": store.startup == store.running,
+            "candidate_dirty": store.candidate_dirty,
+            "pending_confirm": None
+            if pending is None
+            else {
+                "owner": pending.owner,
+                "persist": pending.persist is not None,
+                "seconds_left": round(max(pending.deadline - time.monotonic(), 0.0), 1),
+            },
+            "failures_queued": len(store.failures),
+            "locks": dict(store.locks),
+        }
+
+    def op_config_edit(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        dev = self._device(cmd)
+        lines = cmd.get("lines")
+        if isinstance(lines, str):
+            lines = lines.splitlines()
+        if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+            raise OpError("lines must be a list of configuration lines")
+        work = dev.store.running.copy()
+        mode = TOP
+        for n, line in enumerate(lines, 1):
+            if line.strip() in ("end", "configure", "configure terminal"):
+                mode = TOP
+                continue
+            try:
+                mode = dev.syntax.apply(work, mode, line)
+            except (CommandError, ConfigError) as exc:
+                raise OpError(f"line {n} {line.strip()!r}: {str(exc).lstrip('% ')}") from None
+        try:
+            work.validate(strict=False)
+        except ConfigError as exc:
+            raise OpError(str(exc)) from None
+        changes = dev.store.running.diff(work)
+        if changes:
+            dev.store.set_running(work)
+        return {"node": dev.name, "changed": bool(changes), "changes": [str(c) for c in changes]}
+
+    def op_fail_commit(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        dev = self._device(cmd)
+        count = cmd.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_FAIL_COUNT:
+            raise OpError(f"count must be a whole number between 0 and {MAX_FAIL_COUNT}")
+        message = cmd.get("message") or "commit failed (injected by the lab)"
+        if not isinstance(message, str):
+            raise OpError("message must be a string")
+        dev.store.fail_next(message, count)
+        return {"node": dev.name, "count": count, "message": message}
+
+    def op_host_key_rotate(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        dev = self._device(cmd)
+        return {"node": dev.name, "host_key": self.faces.rotate_host_key(dev)}
+
+    def op_save(self, cmd: Mapping[str, Any]) -> dict[str, Any]:
+        dev = self._device(cmd)
+        dev.store.save()
+        return {"node": dev.name}
+
+
+def _device(model: DeviceModel, node: SimNode, fc: FaceConfig, community: str) -> Device:
+    try:
+        faces = faces_for(model.kind, model.labels)
+    except ValueError as exc:
+        raise DeviceError(f"node {model.name}: {exc}") from None
+    user, password = credentials_for(model.kind, model.username, model.password)
+    return Device(
+        model,
+        node,
+        faces=faces,
+        username=user,
+        password=password,
+        community=community,
+        ports=Ports(fc.ssh_port, fc.netconf_port, fc.eapi_port),
+        netconf_datastore=model.labels.get("ossagent-netconf-datastore", "candidate") or "candidate",
+        enable_secret=model.labels.get("ossagent-enable-secret", ""),
+    )
+
+
+async def _post(path: Path, cmd: dict[str, Any]) -> None:
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(path))
+        try:
+            writer.write(json.dumps(cmd).encode() + b"\n")
+            await writer.drain()
+            await asyncio.wait_for(reader.readline(), 10.0)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+    except (TimeoutError, OSError) as exc:
+        log.warning("could not tell the lab about %s %s: %s", cmd.get("node"), cmd.get("interface"), exc)
+
 
 def parse_targets(raw: Any) -> list[tuple[str, int]]:
     if not isinstance(raw, list):
@@ -335,4 +551,9 @@ _SYNC_OPS = {
     "set-system": Shard.op_set_system,
     "slow": Shard.op_slow,
     "receivers": Shard.op_receivers,
+    "config-show": Shard.op_config_show,
+    "config-edit": Shard.op_config_edit,
+    "fail-commit": Shard.op_fail_commit,
+    "host-key-rotate": Shard.op_host_key_rotate,
+    "save": Shard.op_save,
 }

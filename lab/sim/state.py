@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from collectors.snmp.wire.usm import UserConfig
 from lab.sim.device import DeviceModel
-from lab.topology import Endpoint, Link, Node, Topology
+from lab.topology import Credentials, Endpoint, Link, Node, Topology
 
 ENGINE = "sim"
 PROFILE_V2C = "lab-v2c"
@@ -89,6 +89,16 @@ class NodeState:
     platform: str
     interfaces: tuple[IfState, ...] = ()
     mgmt_via: tuple[str, ...] = ()  # nodes the agent reaches this one through
+    # Configuration faces (see lab/sim/README.md): which servers the node runs and how to log in.
+    faces: tuple[str, ...] = ()  # "netconf", "cli", "eapi"
+    cli_dialect: str = ""  # "eos" | "ios" | "" (no CLI)
+    ssh_port: int = 0  # CLI over SSH; 0 when the node has no CLI
+    netconf_port: int = 0
+    eapi_port: int = 0
+    username: str = ""
+    password: str = field(default="", repr=False)
+    host_key: str = ""  # "ssh-ed25519 AAAA..." (the node's SSH host key, for known_hosts)
+    netconf_datastore: str = ""  # "candidate" | "running" (writable-running mode)
 
     def interface(self, name: str) -> IfState:
         for itf in self.interfaces:
@@ -113,6 +123,8 @@ class LabState:
     worker_pids: tuple[int, ...] = ()
     trap_receivers: tuple[tuple[str, int], ...] = ()
     state_dir: str = ""
+    known_hosts: str = ""  # OpenSSH known_hosts with every node's host key, beside state.json
+    ssh_config: str = ""  # an ssh_config using it (ncclient's ``ssh_config=``)
 
     def node(self, name: str) -> NodeState:
         for n in self.nodes:
@@ -136,11 +148,14 @@ class LabState:
             "workers": self.workers,
             "worker_pids": list(self.worker_pids),
             "trap_receivers": [list(t) for t in self.trap_receivers],
+            "known_hosts": self.known_hosts,
+            "ssh_config": self.ssh_config,
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
             "nodes": [
                 {
                     **{f: getattr(n, f) for f in _NODE_FIELDS},
                     "mgmt_via": list(n.mgmt_via),
+                    "faces": list(n.faces),
                     "interfaces": [{f: getattr(i, f) for f in _IF_FIELDS} for i in n.interfaces],
                 }
                 for n in self.nodes
@@ -151,9 +166,10 @@ class LabState:
     def from_dict(cls, d: Mapping[str, Any]) -> LabState:
         nodes = tuple(
             NodeState(
-                **{k: v for k, v in n.items() if k not in ("interfaces", "mgmt_via")},
+                **{k: v for k, v in n.items() if k not in ("interfaces", "mgmt_via", "faces")},
                 interfaces=tuple(IfState(**i) for i in n.get("interfaces", ())),
                 mgmt_via=tuple(n.get("mgmt_via", ())),
+                faces=tuple(n.get("faces", ())),
             )
             for n in d["nodes"]
         )
@@ -172,6 +188,8 @@ class LabState:
             worker_pids=tuple(int(p) for p in d.get("worker_pids", ())),
             trap_receivers=tuple((str(h), int(p)) for h, p in d.get("trap_receivers", ())),
             state_dir=d.get("state_dir", ""),
+            known_hosts=d.get("known_hosts", ""),
+            ssh_config=d.get("ssh_config", ""),
         )
 
     def to_json(self) -> str:
@@ -186,11 +204,27 @@ class LabState:
         return cls.from_dict(json.loads(text))
 
 
-_NODE_FIELDS = [f.name for f in fields(NodeState) if f.name not in ("interfaces", "mgmt_via")]
+_NODE_FIELDS = [f.name for f in fields(NodeState) if f.name not in ("interfaces", "mgmt_via", "faces")]
 _IF_FIELDS = [f.name for f in fields(IfState)]
 
 
-def node_state(m: DeviceModel) -> NodeState:
+@dataclass(frozen=True)
+class FaceInfo:
+    """What ``state.json`` says about a node's configuration faces (see lab.sim.runtime)."""
+
+    faces: tuple[str, ...] = ()
+    cli_dialect: str = ""
+    ssh_port: int = 0
+    netconf_port: int = 0
+    eapi_port: int = 0
+    username: str = ""
+    password: str = field(default="", repr=False)
+    host_key: str = ""
+    netconf_datastore: str = ""
+
+
+def node_state(m: DeviceModel, faces: FaceInfo | None = None) -> NodeState:
+    f = faces or FaceInfo()
     return NodeState(
         name=m.name,
         long_name=m.long_name,
@@ -204,6 +238,15 @@ def node_state(m: DeviceModel) -> NodeState:
         sys_name=m.sys_name,
         platform=m.platform,
         mgmt_via=m.mgmt_via,
+        faces=f.faces,
+        cli_dialect=f.cli_dialect,
+        ssh_port=f.ssh_port,
+        netconf_port=f.netconf_port,
+        eapi_port=f.eapi_port,
+        username=f.username,
+        password=f.password,
+        host_key=f.host_key,
+        netconf_datastore=f.netconf_datastore,
         interfaces=tuple(
             IfState(
                 name=i.name,
@@ -249,6 +292,13 @@ def topology_to_dict(t: Topology) -> dict[str, Any]:
                 "mgmt_ipv4": n.mgmt_ipv4,
                 "mgmt_ipv6": n.mgmt_ipv6,
                 "labels": dict(n.labels),
+                # The runner process needs the credentials for the nodes' login faces;
+                # config.json is mode 0600 like state.json.
+                "credentials": (
+                    {"username": n.credentials.username, "password": n.credentials.password}
+                    if n.credentials
+                    else None
+                ),
             }
             for n in t.nodes.values()
         },
@@ -276,7 +326,7 @@ def topology_from_dict(d: Mapping[str, Any]) -> Topology:
             mgmt_ipv4=n.get("mgmt_ipv4", ""),
             mgmt_ipv6=n.get("mgmt_ipv6", ""),
             labels=dict(n.get("labels", {})),
-            credentials=None,
+            credentials=Credentials(**n["credentials"]) if n.get("credentials") else None,
         )
         for name, n in d["nodes"].items()
     }
@@ -301,6 +351,7 @@ def topology_from_dict(d: Mapping[str, Any]) -> Topology:
 
 
 __all__ = [
+    "FaceInfo",
     "IfState",
     "LabState",
     "NodeState",

@@ -169,3 +169,72 @@ def demo_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield lab
     finally:
         sim.stop(state_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# Labs with configuration faces (NETCONF, SSH CLI, eAPI)
+# ---------------------------------------------------------------------------------------------
+
+FACES_TOPOLOGY = """
+name: NAME
+topology:
+  defaults:
+    labels: {ossagent-ports: "6"}
+  nodes:
+    acc1: {kind: arista_ceos, image: "ceos:4.32.0F"}
+    acc2:
+      kind: arista_ceos
+      image: "ceos:4.32.0F"
+      credentials: {username: ops, password: "0ps-Pass!"}
+    pe1: {kind: nokia_srlinux, image: "ghcr.io/nokia/srlinux:24.10.1"}
+    pe2:
+      kind: nokia_srlinux
+      labels: {ossagent-netconf-datastore: running}
+    r1: {kind: linux, image: "quay.io/frrouting/frr:8.4.4"}
+    xr1: {kind: cisco_xrd}
+  links:
+    - endpoints: ["acc1:Ethernet1", "pe1:ethernet-1/1"]
+    - endpoints: ["pe1:ethernet-1/2", "r1:eth1"]
+      ipv4: ["10.0.12.1/30", "10.0.12.2/30"]
+    - endpoints: ["r1:eth2", "xr1:Gi0-0-0-0"]
+    - endpoints: ["acc2:Ethernet1", "pe2:ethernet-1/1"]
+"""
+
+
+def free_tcp_ports_on(host: str, count: int) -> list[int]:
+    """``count`` distinct TCP ports that are free on ``host`` right now."""
+    out: list[int] = []
+    for _ in range(200):
+        port = random.randint(20000, 60000)
+        if port in out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        out.append(port)
+        if len(out) == count:
+            return out
+    raise RuntimeError("no free TCP ports found")
+
+
+def start_faces_lab(state_dir: Path, text: str = FACES_TOPOLOGY, **kw: Any) -> Lab:
+    """A lab with configuration faces on random high ports of a random 127/8 block."""
+    base = kw.pop("address_base", None) or random_base()
+    ssh, netconf, eapi = free_tcp_ports_on(f"{base}.1", 3)
+    topo = small_topology(f"f{random.randint(0, 10**6)}", text)
+    return start_lab(
+        state_dir, topo, address_base=base, ssh_port=ssh, netconf_port=netconf, eapi_port=eapi, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def faces_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """:data:`FACES_TOPOLOGY` with faces, started once per test module and always stopped."""
+    state_dir = tmp_path_factory.mktemp("faces")
+    lab = start_faces_lab(state_dir)
+    try:
+        yield lab
+    finally:
+        sim.stop(state_dir)

@@ -1,5 +1,6 @@
 """Fixtures for the web tests: one SQLite inventory built with the models (devices and
-their traffic, and fault management: alarms, events, windows, counters, hub listeners),
+their traffic, fault management: alarms, events, windows, counters, hub listeners, and
+provisioning: configuration access, services, transactions, configuration versions, drift),
 users of every role, API tokens, and a Flask app on top.
 
 The inventory is built once per session (scrypt hashing and Alembic cost time) and tests
@@ -20,6 +21,7 @@ from inventory.accounts import create_token, create_user
 from inventory.choices import Role
 from inventory.db import make_engine, session_factory, sqlite_url, upgrade
 from tests.web.faulttesting import build_faults
+from tests.web.provtesting import build_provisioning
 from tests.web.webtesting import PASSWORD, SECRET_KEY, World, build_inventory, client_as
 from web import create_app
 
@@ -40,6 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             w.tokens[role] = create_token(s, user)
         build_inventory(s, w)
         build_faults(s, w)
+        build_provisioning(s, w)
     yield w
     engine.dispose()
 

@@ -16,6 +16,7 @@ from inventory.accounts import create_token, create_user, set_password
 from inventory.choices import Role
 from inventory.models import ApiToken, JobRequest, User
 from inventory.types import utcnow
+from tests.web.provtesting import SVC_IA, TX_DONE
 from tests.web.webtesting import (
     PASSWORD,
     World,
@@ -39,6 +40,9 @@ def path_values(world: World) -> dict[str, object]:
         "alarm_id": world.ids["a_root"],
         "window_id": world.ids["window"],
         "hub_id": world.ids["hub"],
+        "tx_id": TX_DONE,
+        "external_id": SVC_IA,
+        "version_id": world.ids["v_r1_2"],
     }
 
 
@@ -84,6 +88,17 @@ def test_every_route_is_listed(app: Flask, world: World) -> None:
         "tmf_alarm.delete_hub",
         "tmf_alarm_alias.ack_alarms",
         "tmf_alarm_alias.register_hub",
+        "api.list_transactions",
+        "api.create_transaction",
+        "api.rollback_transaction",
+        "api.modify_service",
+        "api.delete_service",
+        "api.config_diff",
+        "api.list_config_drift",
+        "dashboard.transaction_rollback",
+        "dashboard.service_create",
+        "dashboard.config_device",
+        "dashboard.drift",
     } <= endpoints
     # ...and the public ones are only these.
     all_endpoints = {r.endpoint for r in app.url_map.iter_rules()}

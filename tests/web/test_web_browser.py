@@ -1,7 +1,8 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against the app
 served by waitress as in production. Checks what only a browser can: the CSP lets our own
 scripts run (and nothing else), the graphs fetch their data and draw, the forms work, the
-header's alarm badge follows the database without a reload."""
+header's alarm badge follows the database without a reload, a transaction's diff shows, its
+Rollback button plans the inverse and the new transaction's page follows the agent."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
-from inventory.choices import Severity
+from inventory.choices import Severity, TxState
+from inventory.provisioning_models import Transaction, TransactionLog
+from inventory.types import utcnow
 from tests.web.faulttesting import expected_summary, history, make_alarm
+from tests.web.provtesting import load_tx, make_done_service
 from tests.web.webtesting import HOSTILE_TEXT, PASSWORD, World
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -207,6 +212,49 @@ def test_alarms_acknowledge_and_live_badge(browser: Any, base_url: str, world: W
     )
     assert page.evaluate("() => window.__noReload === true")  # the same page, not reloaded
     page.screenshot(path=str(tmp_path / "alarm.png"), full_page=True)
+
+    assert problems == [], problems
+    context.close()
+
+
+def test_rollback_a_done_transaction(browser: Any, base_url: str, world: World, tmp_path: Path) -> None:
+    _, done_id, vlan = make_done_service(world)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    _watch(page, problems)
+    _login(page, base_url, f"/transactions/{done_id}")
+
+    # The device's diff, coloured line by line.
+    added = page.locator("pre.diff .dl-add")
+    assert added.count() >= 5
+    assert f"+interface Ethernet7.{vlan}" in added.all_inner_texts()
+    assert page.locator("pre.diff .dl-hunk").count() == 1
+    assert "done" in page.inner_text("h1")
+    page.screenshot(path=str(tmp_path / "transaction-done.png"), full_page=True)
+
+    page.click("#rollback-button")
+    page.wait_for_url(lambda url: "/transactions/TX-" in url and done_id not in url)
+    new_id = page.url.rsplit("/", 1)[1]
+    assert "planned" in page.inner_text("h1") and new_id in page.inner_text("h1")
+    assert f"Rollback of {done_id} planned as {new_id}" in page.inner_text(".flashes")
+    assert f"-interface Ethernet7.{vlan}" in page.locator("pre.diff .dl-del").all_inner_texts()
+    stored = load_tx(world, new_id)
+    assert stored.state is TxState.PLANNED and stored.rollback_of == done_id
+    page.screenshot(path=str(tmp_path / "transaction-planned.png"), full_page=True)
+
+    # The page polls the transaction (CSP allows our script) and reloads when the agent moves it on.
+    page.wait_for_selector("#tx-head[data-polled]", timeout=10_000)
+    with world.sessions.begin() as s:
+        s.execute(update(Transaction).where(Transaction.id == new_id).values(state=TxState.PREPARING))
+        s.add(
+            TransactionLog(
+                transaction_id=new_id, at=utcnow(), device="new1", message="preparing the candidate"
+            )
+        )
+    page.wait_for_selector("h1 .txstate-preparing", timeout=15_000)
+    assert "preparing the candidate" in page.inner_text("#tx-log")
+    assert page.locator("#rollback-button").count() == 0  # only a done transaction rolls back
 
     assert problems == [], problems
     context.close()

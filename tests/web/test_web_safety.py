@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from inventory.choices import Role
+from tests.web.provtesting import SVC_EVIL, SVC_IA, SVC_L2, TX_DONE, TX_EVIL, TX_FAILED, TX_RUNNING
 from tests.web.webtesting import (
     AWKWARD,
     CANARIES,
@@ -36,23 +37,42 @@ SKIP = {"static"}
 def get_paths(app: Flask, world: World) -> Iterator[str]:
     """Every GET route, once for each object of interest (a well-kept and a hostile one)."""
     choices: dict[str, list[object]] = {
-        "name": ["r1", "r2", "evil"],
+        "name": ["r1", "r2", "evil", "old32"],
         "interface_id": [world.ids["r1_e1"], world.ids["evil_if"]],
-        "alarm_id": [world.ids["a_root"], world.ids["a_child"], world.ids["a_hostile"]],
+        "alarm_id": [
+            world.ids["a_root"],
+            world.ids["a_child"],
+            world.ids["a_hostile"],
+            world.ids["drift_evil"],
+        ],
         "window_id": [world.ids["window"]],
         "hub_id": [world.ids["hub"]],
+        "tx_id": [TX_DONE, TX_EVIL, TX_RUNNING, TX_FAILED],
+        "external_id": [SVC_IA, SVC_L2, SVC_EVIL],
+    }
+    # Routes with more than one parameter: the combinations to fetch.
+    combos: dict[tuple[str, ...], list[dict[str, object]]] = {
+        ("name", "version_id"): [
+            {"name": "old32", "version_id": world.ids["v_old32_3"]},
+            {"name": "r1", "version_id": world.ids["v_r1_2"]},
+            {"name": "evil", "version_id": world.ids["v_evil_2"]},
+        ],
     }
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP or "GET" not in (rule.methods or set()):
             continue
-        args = sorted(rule.arguments)
-        assert set(args) <= set(choices), f"add test values for {rule.rule}"
+        args = tuple(sorted(rule.arguments))
         if not args:
             yield rule.rule
             continue
-        (arg,) = args  # routes take one parameter today
-        for value in choices[arg]:
-            built = rule.build({arg: value})
+        if len(args) > 1:
+            assert args in combos, f"add test values for {rule.rule}"
+            values = combos[args]
+        else:
+            assert args[0] in choices, f"add test values for {rule.rule}"
+            values = [{args[0]: v} for v in choices[args[0]]]
+        for value in values:
+            built = rule.build(value)
             assert built is not None
             yield built[1]
 
@@ -89,6 +109,21 @@ def test_the_walk_reaches_every_kind_of_page(world: World, responses: dict[str, 
         f"/tmf-api/alarmManagement/v4/alarm/{hostile}",
         f"/tmf-api/alarm/v4/alarm/{hostile}",
         f"/tmf-api/alarmManagement/v4/hub/{world.ids['hub']}",
+        "/transactions",
+        f"/transactions/{TX_EVIL}",
+        "/services",
+        f"/services/{SVC_EVIL}",
+        "/config",
+        "/config/old32",
+        "/config/evil",
+        "/drift",
+        f"/api/v1/transactions/{TX_DONE}",
+        f"/api/v1/services/{SVC_EVIL}",
+        "/api/v1/service-models",
+        f"/api/v1/config/old32/versions/{world.ids['v_old32_3']}",
+        "/api/v1/config/old32/diff",
+        "/api/v1/config/evil/diff",
+        "/api/v1/config/drift",
     ):
         assert needed in responses, needed
     assert all(r.status_code in (200, 302) for r in responses.values()), {
@@ -136,6 +171,11 @@ def test_hostile_strings_round_trip_in_json(world: World, responses: dict[str, A
     assert alarm["problem"] == HOSTILE_TEXT and alarm["object"] == f"evil:{XSS_ATTR}"
     assert alarm["correlation"] == XSS_SCRIPT
     assert [h["text"] for h in alarm["history"] if h["action"] == "comment"] == [f"{HOSTILE_TEXT} {AWKWARD}"]
+    tx = responses[f"/api/v1/transactions/{TX_EVIL}"].get_json()
+    assert tx["error"] == HOSTILE_TEXT and tx["log"][0]["message"] == XSS_SCRIPT
+    assert f"+{XSS_SCRIPT}" in tx["devices"][0]["diff"] and XSS_ATTR in tx["devices"][0]["change"]
+    assert responses[f"/api/v1/services/{SVC_EVIL}"].get_json()["name"] == HOSTILE_TEXT
+    assert XSS_SCRIPT in responses["/api/v1/config/evil/diff"].get_json()["diff"]
     tmf = responses[f"/tmf-api/alarmManagement/v4/alarm/{hostile} (token)"].get_json()
     assert tmf["specificProblem"] == HOSTILE_TEXT and tmf["alarmedObject"]["id"] == f"evil:{XSS_ATTR}"
     assert tmf["comment"][0]["comment"] == f"{HOSTILE_TEXT} {AWKWARD}"
@@ -153,6 +193,12 @@ def test_no_secret_in_any_response(world: World, responses: dict[str, Any]) -> N
         assert "Set-Cookie" not in resp.headers or CANARIES[0] not in resp.headers["Set-Cookie"]
     # The profile is shown by name only.
     assert responses["/api/v1/devices/r1"].get_json()["snmp_profile"] == "lab-v3"
+    # Configuration versions are shown masked; the journal's running configurations not at all.
+    version = responses[f"/api/v1/config/old32/versions/{world.ids['v_old32_3']}"].get_json()
+    assert "<masked:" in version["text"]
+    for path in (f"/api/v1/transactions/{TX_DONE}", f"/transactions/{TX_DONE}"):
+        body = responses[path].get_data(as_text=True)
+        assert "pre_config" not in body and "post_config" not in body and "snmp-server community" not in body
 
 
 def test_no_secret_in_logs(world: World, app: Flask, caplog: pytest.LogCaptureFixture) -> None:

@@ -37,7 +37,19 @@ from inventory.models import (
 
 PASSWORD = "correct-horse-battery"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
-CANARIES = ("canary-community-XYZ", "canary-authkey-XYZ", "canary-privkey-XYZ")
+# Provisioning's secrets: a configuration access's password, a community inside a
+# configuration backup (stored masked), a running configuration journaled with a transaction.
+CFG_PASSWORD = "canary-cfgpass-XYZ"
+CFG_COMMUNITY = "canary-cfgcommunity-XYZ"
+PRE_CONFIG = "canary-preconfig-XYZ"
+CANARIES = (
+    "canary-community-XYZ",
+    "canary-authkey-XYZ",
+    "canary-privkey-XYZ",
+    CFG_PASSWORD,
+    CFG_COMMUNITY,
+    PRE_CONFIG,
+)
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
 AWKWARD = 'quote " back\\slash\nnewline'

@@ -6,7 +6,31 @@ paths to ``openapi.py`` too (a test fails when a route is missing from the docum
 
 from __future__ import annotations
 
-from web.api import alarms, devices, events, interfaces, links, maintenance, openapi
+from web.api import (
+    alarms,
+    config,
+    devices,
+    events,
+    interfaces,
+    links,
+    maintenance,
+    openapi,
+    services,
+    transactions,
+)
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "alarms", "bp", "devices", "events", "interfaces", "links", "maintenance", "openapi"]
+__all__ = [
+    "PREFIX",
+    "alarms",
+    "bp",
+    "config",
+    "devices",
+    "events",
+    "interfaces",
+    "links",
+    "maintenance",
+    "openapi",
+    "services",
+    "transactions",
+]

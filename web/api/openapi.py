@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from web.api import openapi_faults
+from web.api import openapi_faults, openapi_provisioning
 from web.api.blueprint import PREFIX, bp
 from web.api.interfaces import SAMPLES_DEFAULT_LIMIT, SAMPLES_MAX_LIMIT
 from web.api.params import DEFAULT_LIMIT, MAX_LIMIT, RANGES
@@ -41,6 +41,11 @@ SCHEMAS: dict[str, Schema] = {
             "reason": {"type": "string", "example": "Not Found"},
             "message": {"type": "string", "description": "Starts with the field at fault, if any"},
             "status": {"type": "string", "example": "404"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "When a request is refused field by field: each field path and what is wrong",
+            },
         },
     },
     "Device": {
@@ -328,7 +333,9 @@ def document() -> Schema:
             "title": "ossagent API",
             "version": "1",
             "description": "Inventory, interface state and traffic of the devices ossagent monitors, "
-            "alarms, events and maintenance windows; and TM Forum TMF642 Alarm Management v4 "
+            "alarms, events and maintenance windows, provisioning (service requests planned as "
+            "transactions the agent executes, configuration versions and drift); and TM Forum "
+            "TMF642 Alarm Management v4 "
             "(the paths with their own server). Lists follow TM Forum TMF630: offset/limit paging "
             "with X-Total-Count and X-Result-Count headers, fields= selection, errors as "
             "{code, reason, message, status}.",
@@ -351,6 +358,7 @@ def document() -> Schema:
             "/interfaces/{interface_id}/samples": {"get": samples},
             "/links": {"get": _list("LLDP links", "Link")},
             **openapi_faults.api_paths(),
+            **openapi_provisioning.api_paths(),
             **openapi_faults.tmf_paths(),
             "/openapi.json": {
                 "get": {
@@ -369,9 +377,9 @@ def document() -> Schema:
                     "description": "The dashboard's login session; writes also need the X-CSRF-Token header",
                 },
             },
-            "parameters": {**_PARAMS, **openapi_faults.PARAMS},
+            "parameters": {**_PARAMS, **openapi_faults.PARAMS, **openapi_provisioning.PARAMS},
             "responses": {"Unauthorized": _error("Missing or invalid credentials")},
-            "schemas": {**SCHEMAS, **openapi_faults.SCHEMAS},
+            "schemas": {**SCHEMAS, **openapi_faults.SCHEMAS, **openapi_provisioning.SCHEMAS},
         },
     }
 

@@ -1,5 +1,6 @@
 """The HTML dashboard: device list, device page with traffic graphs, LLDP links, alarms,
-events and maintenance windows.
+events, maintenance windows, provisioning (transactions, services) and configuration
+(versions, diffs, drift).
 
 A new page is a view module here importing ``bp`` (listed below), a template extending
 ``base.html``, and a ``NavItem`` in ``NAV`` if it belongs in the header.
@@ -7,7 +8,7 @@ A new page is a view module here importing ``bp`` (listed below), a template ext
 
 from __future__ import annotations
 
-from web.dashboard import alarms, events, filters, maintenance, views
+from web.dashboard import alarms, config, events, filters, maintenance, provisioning, views
 from web.dashboard.blueprint import bp
 from web.nav import NavItem
 
@@ -17,6 +18,9 @@ NAV = [
     NavItem("Alarms", "dashboard.alarms", frozenset({"dashboard.alarm"})),
     NavItem("Events", "dashboard.events"),
     NavItem("Maintenance", "dashboard.maintenance"),
+    NavItem("Transactions", "dashboard.transactions", frozenset({"dashboard.transaction"})),
+    NavItem("Services", "dashboard.services", frozenset({"dashboard.service"})),
+    NavItem("Config", "dashboard.config", frozenset({"dashboard.config_device", "dashboard.drift"})),
 ]
 
-__all__ = ["NAV", "alarms", "bp", "events", "filters", "maintenance", "views"]
+__all__ = ["NAV", "alarms", "bp", "config", "events", "filters", "maintenance", "provisioning", "views"]

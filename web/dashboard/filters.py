@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from inventory.choices import PhysicalClass, Role
 from inventory.models import User
+from inventory.provisioning_models import TransactionDevice
 from web import formatting
 from web.auth import current_user, may
 from web.dashboard.blueprint import bp
+from web.diffs import DiffLine, classify, unified_diff
 
 
 @bp.app_template_filter("duration")
@@ -78,3 +81,20 @@ def roles() -> dict[str, object]:
 
     user: User | None = current_user()
     return {"Role": Role, "may": user_may, "user": user}
+
+
+@bp.app_template_filter("diff_lines")
+def diff_lines(text: str | None) -> list[DiffLine]:
+    return classify(text or "")
+
+
+@bp.app_template_filter("intended_diff")
+def intended_diff(td: TransactionDevice) -> str:
+    """The service's configuration on the device before and after, as a unified diff (what
+    a planned transaction is about to do, before the device shows its own diff)."""
+    return unified_diff(td.fragment_before, td.fragment_after, "service config before", "after")
+
+
+@bp.app_template_filter("pretty_json")
+def pretty_json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)

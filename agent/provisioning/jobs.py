@@ -1,0 +1,77 @@
+"""The agent's provisioning work: run planned transactions, recover interrupted ones at
+start, and back up configurations and check them for drift on a schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from agent.provisioning.access import access_for
+from agent.provisioning.config_store import record_backup
+from agent.provisioning.drift import apply_drift
+from agent.provisioning.executor import Executor, interrupted, planned
+from agent.provisioning.hostkeys import check_or_learn_host_key
+from agent.runtime import Runtime
+from inventory.models import Device
+from inventory.provisioning_models import ConfigAccess
+from provisioners.contract import open_driver
+
+log = logging.getLogger(__name__)
+
+
+async def recover_job(rt: Runtime) -> int:
+    ids = await asyncio.to_thread(interrupted, rt.ctx)
+    for tx_id in ids:
+        state = await asyncio.to_thread(Executor(rt.ctx).recover, tx_id)
+        log.warning("recovered interrupted transaction %s: %s", tx_id, state.value)
+    return len(ids)
+
+
+async def transactions_job(rt: Runtime) -> int:
+    """Run what the web process or the BSS bridge planned (one at a time, oldest first)."""
+    done = 0
+    for tx_id in await asyncio.to_thread(planned, rt.ctx):
+        state = await asyncio.to_thread(Executor(rt.ctx).run, tx_id)
+        log.info("transaction %s: %s", tx_id, state.value)
+        done += 1
+    return done
+
+
+def backup_device(rt: Runtime, device_id: int, source: str = "scheduled") -> tuple[bool, str]:
+    """Read the running configuration, store a version if it changed, check drift."""
+    with rt.ctx.begin() as s:
+        device = s.get(Device, device_id)
+        if device is None:
+            return False, "no such device"
+        access = access_for(s, device)
+        fmt = "netconf" if access.driver == "netconf" else "cli"
+    access = check_or_learn_host_key(rt.ctx, device_id, access)
+    driver = open_driver(access)
+    try:
+        running = driver.get_config()
+    finally:
+        driver.close()
+    row = record_backup(rt.ctx, device_id, fmt, running, source)
+    drift = apply_drift(rt.ctx, device_id, running)
+    return True, ("new version" if row else "unchanged") + (
+        f", drift on {len(drift)} service(s)" if drift else ""
+    )
+
+
+async def backup_job(rt: Runtime) -> int:
+    def ids() -> list[int]:
+        with rt.ctx.begin() as s:
+            return list(
+                s.scalars(select(ConfigAccess.device_id).join(Device).where(Device.enabled.is_(True)))
+            )
+
+    count = 0
+    for device_id in await asyncio.to_thread(ids):
+        try:
+            await asyncio.to_thread(backup_device, rt, device_id)
+            count += 1
+        except Exception as exc:
+            log.warning("backup of device %s failed: %s", device_id, exc)
+    return count

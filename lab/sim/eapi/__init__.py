@@ -1,0 +1,1 @@
+"""Arista eAPI (JSON-RPC ``runCmds`` over HTTP) for EOS-like simulated nodes."""
