@@ -199,12 +199,10 @@ def _port_speed_ok(s: Session, params: Mapping[str, Any], m_name: str, where: st
             if inst.service_id == own_service or inst.service.state is ServiceState.TERMINATED:
                 continue
             for other in model(inst.model).endpoints_of(inst.params):
-                if other.get("device") == device.name and other.get("port") == port.name:
-                    # The same customer may add VLANs on its own port; nobody else may.
-                    if inst.service.customer_ref != params.get("customer_id"):
-                        errors[f"{at}.port"] = (
-                            f"{device.name} {port.name} is used by another customer's service"
-                        )
+                same_port = other.get("device") == device.name and other.get("port") == port.name
+                # The same customer may add VLANs on its own port; nobody else may.
+                if same_port and inst.service.customer_ref != params.get("customer_id"):
+                    errors[f"{at}.port"] = f"{device.name} {port.name} is used by another customer's service"
         bw = params.get("bandwidth_mbps")
         if isinstance(bw, int) and port.speed_bps and bw * 1_000_000 > port.speed_bps:
             errors[f"{at}.bandwidth"] = f"{bw} Mb/s exceeds the {port.speed_bps // 1_000_000} Mb/s port"

@@ -18,7 +18,7 @@ from agent.provisioning.drift import apply_drift, find_drift, fragments_of
 from agent.provisioning.executor import Executor
 from agent.provisioning.jobs import backup_device
 from agent.runtime import Runtime
-from bss_bridge.provisioning import submit, submit_rollback
+from bss_bridge.provisioning import submit, submit_many, submit_rollback
 from inventory.models import Device
 from inventory.provisioning_models import ConfigVersion, Transaction
 from provisioners.diff.cli import unified_diff
@@ -89,17 +89,26 @@ def provision() -> None:
 @click.option("--force", is_flag=True, help="Proceed although a device has drifted.")
 @format_option
 def provision_apply(file: Path, dry_run: bool, force: bool, fmt: str) -> None:
-    """Apply a service request (YAML: service, action, params)."""
+    """Apply a service request (YAML: service, action, params), or several as one transaction
+    (YAML: services: [...], optional confirm_timeout): every device commits or none does."""
     try:
         request = yaml.safe_load(file.read_text())
     except yaml.YAMLError as exc:
         raise CommandError(f"{file}: not valid YAML: {exc}") from exc
     if not isinstance(request, dict):
-        raise CommandError(f"{file}: expected a mapping (service, action, params)")
+        raise CommandError(f"{file}: expected a mapping (service, action, params) or services: [...]")
     ctx = context()
+    user = getpass.getuser()
     try:
         with ctx.begin() as s:
-            tx = submit(s, request, user=getpass.getuser(), origin="cli", dry_run=dry_run, force=force)
+            if "services" in request:
+                many = request["services"]
+                if not isinstance(many, list) or not all(isinstance(r, dict) for r in many):
+                    raise CommandError(f"{file}: services must be a list of service requests")
+                tx = submit_many(s, many, user=user, origin="cli", dry_run=dry_run, force=force,
+                                 confirm_timeout=request.get("confirm_timeout"))  # fmt: skip
+            else:
+                tx = submit(s, request, user=user, origin="cli", dry_run=dry_run, force=force)
             tx_id = tx.id
     except ServiceError as exc:
         raise CommandError(

@@ -32,15 +32,22 @@ from sqlalchemy import select, update
 from agent.context import Context
 from agent.provisioning.access import access_for
 from agent.provisioning.config_store import record_backup
-from agent.provisioning.hostkeys import check_or_learn_host_key
+from agent.provisioning.hostkeys import check_or_learn_host_key, open_checked
 from bss_bridge.provisioning import settle_service
 from inventory.choices import TxDeviceState, TxState
 from inventory.models import Device
 from inventory.provisioning_models import Transaction, TransactionDevice, TransactionLog
 from inventory.types import utcnow
-from provisioners.contract import DeviceAccess, Driver, DriverError, NativeChange, open_driver
+from provisioners.contract import (
+    DeviceAccess,
+    Driver,
+    DriverError,
+    NativeChange,
+)
 from provisioners.diff.check import lingering, missing
 from provisioners.secrets_mask import mask, mask_diff
+from provisioners.services.plan import native_change
+from provisioners.services.render import flavour
 
 log = logging.getLogger(__name__)
 PARALLEL = 16
@@ -65,6 +72,10 @@ class Step:
     state: TxDeviceState
     pre_config: str | None = None
     driver: Driver | None = field(default=None, repr=False)
+    # True once this executor's own session prepared the change: only then does the driver
+    # hold the pre-change snapshot its rollback() restores; a recovering executor undoes the
+    # change with the compensating change computed from the fragments instead.
+    prepared_here: bool = False
 
 
 class TxFailure(RuntimeError):
@@ -155,9 +166,8 @@ class Executor:
 
     def _connect(self, step: Step) -> Driver:
         if step.driver is None:
-            access = check_or_learn_host_key(self.ctx, step.device_id, step.access)
-            step.access = access
-            step.driver = open_driver(access)
+            step.access = check_or_learn_host_key(self.ctx, step.device_id, step.access)
+            step.driver = open_checked(self.ctx, step.device_id, step.access)
         return step.driver
 
     def _close_all(self, steps: list[Step]) -> None:
@@ -228,6 +238,7 @@ class Executor:
         st.pre_config = pre
         record_backup(self.ctx, st.device_id, st.format, pre, "pre-tx", tx.id)
         diff = d.prepare(NativeChange(st.device, st.format, st.payload, comment=tx.id))
+        st.prepared_here = True
         # The journal keeps configurations masked: secrets never rest in the database.
         self._device_state(st, TxDeviceState.PREPARED, pre_config=mask(st.format, pre), diff=mask_diff(diff))
         self._log(tx.id, "prepared (candidate loaded, diff recorded)", st.device)
@@ -251,9 +262,18 @@ class Executor:
         self._log(tx.id, f"committed (confirmed commit, {tx.confirm_timeout_s}s to confirm)", st.device)
         self._crash_point("commit")
 
+    def _drifted(self, st: Step) -> set[str]:
+        """Service lines the device already lacked before the change (a forced change on a
+        drifted device): the change did not touch them, so neither verify nor rollback
+        blames it for their absence."""
+        if not st.pre_config:
+            return set()
+        return set(missing(st.format, st.fragment_before, st.pre_config))
+
     def _verify(self, st: Step) -> None:
         running = self._connect(st).get_config()
-        absent = missing(st.format, st.fragment_after, running)
+        drifted = self._drifted(st)
+        absent = [x for x in missing(st.format, st.fragment_after, running) if x not in drifted]
         still = lingering(st.format, st.fragment_before, st.fragment_after, running)
         if absent or still:
             detail = "; ".join(
@@ -300,10 +320,14 @@ class Executor:
 
     def _rollback_all(self, tx_id: str, steps: list[Step], reason: str) -> TxState:
         def back(st: Step) -> None:
-            if st.state is TxDeviceState.PREPARED:
+            if st.state not in (TxDeviceState.PREPARED, TxDeviceState.COMMITTED, TxDeviceState.CONFIRMED):
+                return
+            if not st.prepared_here:
+                self._recover_back(tx_id, st)
+            elif st.state is TxDeviceState.PREPARED:
                 self._connect(st).discard()
                 self._device_state(st, TxDeviceState.DISCARDED)
-            elif st.state in (TxDeviceState.COMMITTED, TxDeviceState.CONFIRMED):
+            else:
                 self._restore(tx_id, st)
 
         errors = self._each(steps, back)
@@ -327,7 +351,8 @@ class Executor:
         d.rollback()
         running = d.get_config()
         back = st.fragment_before
-        absent = missing(st.format, back, running)
+        drifted = self._drifted(st)
+        absent = [x for x in missing(st.format, back, running) if x not in drifted]
         still = lingering(st.format, st.fragment_after, back, running)
         if absent or still:
             raise TxFailure(
@@ -335,6 +360,54 @@ class Executor:
             )
         self._device_state(st, TxDeviceState.ROLLED_BACK)
         self._log(tx_id, "rolled back to the pre-change configuration", st.device)
+
+    def _restored(self, st: Step, running: str) -> list[str]:
+        """What keeps ``running`` from the pre-change state (empty: it is there)."""
+        drifted = self._drifted(st)
+        return [
+            *(x for x in missing(st.format, st.fragment_before, running) if x not in drifted),
+            *lingering(st.format, st.fragment_after, st.fragment_before, running),
+        ]
+
+    def _recover_back(self, tx_id: str, st: Step) -> None:
+        """Take a device back to pre from a session that did not prepare the change (the one
+        that did died): cancel a pending confirmed commit where the device keeps one, then,
+        if the change is still there, send the compensating change computed from the
+        fragments (the journal keeps configurations masked, so it cannot replay a snapshot)."""
+        d = self._connect(st)
+        # PREPARED too: the journal is written after the device answers, so a process killed
+        # during a commit leaves devices that committed while their rows still say prepared.
+        if st.state in (TxDeviceState.PREPARED, TxDeviceState.COMMITTED):
+            try:
+                if d.adopt(tx_id):
+                    d.rollback()
+            except DriverError as exc:
+                # Typically the device's own timer already reverted it: checked just below.
+                self._log(tx_id, f"cancelling the pending commit: {exc.message}", st.device)
+        self._reopen(st)
+        left = self._restored(st, self._connect(st).get_config())
+        if left:
+            dialect = flavour(st.access.platform)[2]
+            payload = native_change(st.format, dialect, st.fragment_after, st.fragment_before)
+            d = self._connect(st)
+            d.prepare(NativeChange(st.device, st.format, payload, comment=f"{tx_id}-rb"))
+            d.commit(60, f"{tx_id}-rb")
+            d.confirm()
+            left = self._restored(st, d.get_config())
+            if left:
+                raise TxFailure(
+                    st.device, f"compensated but not back to the pre state ({'; '.join(left[:5])})"
+                )
+            self._log(tx_id, "compensating change sent: back to the pre-change configuration", st.device)
+        state = TxDeviceState.DISCARDED if st.state is TxDeviceState.PREPARED else TxDeviceState.ROLLED_BACK
+        self._device_state(st, state)
+
+    def _reopen(self, st: Step) -> None:
+        """A fresh session: after adopt()/rollback() the driver's stage is spent."""
+        if st.driver is not None:
+            with contextlib.suppress(Exception):
+                st.driver.close()
+            st.driver = None
 
     def _confirm_failed(self, tx: Transaction, steps: list[Step], errors: dict[str, str]) -> TxState:
         """After the commit point a confirm failed (a device reverted on its own, say): the
@@ -354,7 +427,8 @@ class Executor:
         try:
             if tx.state is TxState.CONFIRMING:
                 errors = self._each(
-                    [st for st in steps if st.state is TxDeviceState.COMMITTED], self._recover_confirm
+                    [st for st in steps if st.state is TxDeviceState.COMMITTED],
+                    lambda st: self._recover_confirm(tx_id, st),
                 )
                 if not errors:
                     return self._finish(tx, steps)
@@ -364,13 +438,31 @@ class Executor:
         finally:
             self._close_all(steps)
 
-    def _recover_confirm(self, st: Step) -> None:
+    def _recover_confirm(self, tx_id: str, st: Step) -> None:
+        """Roll forward a device the dead executor committed: confirm the pending commit it
+        left (NETCONF persist token, EOS session named after the transaction), or, where
+        nothing is pending, save what running already holds."""
         d = self._connect(st)
-        d.confirm()
+        try:
+            d.adopt(tx_id)
+            d.confirm()
+        except DriverError as exc:
+            # The dead executor may have confirmed this device itself (it confirms devices
+            # in parallel and writes the journal after): then nothing is pending and running
+            # holds the change. If running lacks it, the device reverted: that is a failure.
+            self._reopen(st)
+            d = self._connect(st)
+            if missing(st.format, st.fragment_after, d.get_config()):
+                raise TxFailure(
+                    st.device, f"the change had reverted before it could be confirmed ({exc.message})"
+                ) from exc
+            d.save()
+            self._log(tx_id, f"already confirmed by the stopped executor ({exc.message}); saved", st.device)
         running = d.get_config()
         if missing(st.format, st.fragment_after, running):
             raise TxFailure(st.device, "the change had reverted before it could be confirmed")
         self._device_state(st, TxDeviceState.CONFIRMED, post_config=mask(st.format, running))
+        self._reopen(st)
 
 
 def interrupted(ctx: Context) -> list[str]:

@@ -16,7 +16,7 @@ from agent.faults.process import process
 from inventory.choices import EventSource
 from inventory.provisioning_models import ConfigAccess
 from inventory.types import utcnow
-from provisioners.contract import DeviceAccess, HostKeyMismatch
+from provisioners.contract import DeviceAccess, Driver, HostKeyMismatch, open_driver
 
 log = logging.getLogger(__name__)
 HOST_KEY_ALARM = "ssh-host-key"
@@ -65,6 +65,18 @@ def raise_mismatch_alarm(ctx: Context, device_id: int, exc: HostKeyMismatch) -> 
             FaultConfig(),
             now,
         )
+
+
+def open_checked(ctx: Context, device_id: int, access: DeviceAccess) -> Driver:
+    """A driver session with the host key learned on first contact and checked on every
+    other; a changed key is refused and raises the security alarm (someone may be in the
+    middle)."""
+    access = check_or_learn_host_key(ctx, device_id, access)
+    try:
+        return open_driver(access)
+    except HostKeyMismatch as exc:
+        raise_mismatch_alarm(ctx, device_id, exc)
+        raise
 
 
 def verify_at_discovery(ctx: Context, device_id: int, access: DeviceAccess) -> str | None:

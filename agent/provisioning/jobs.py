@@ -12,11 +12,10 @@ from agent.provisioning.access import access_for
 from agent.provisioning.config_store import record_backup
 from agent.provisioning.drift import apply_drift
 from agent.provisioning.executor import Executor, interrupted, planned
-from agent.provisioning.hostkeys import check_or_learn_host_key
+from agent.provisioning.hostkeys import open_checked
 from agent.runtime import Runtime
 from inventory.models import Device
 from inventory.provisioning_models import ConfigAccess
-from provisioners.contract import open_driver
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ def backup_device(rt: Runtime, device_id: int, source: str = "scheduled") -> tup
             return False, "no such device"
         access = access_for(s, device)
         fmt = "netconf" if access.driver == "netconf" else "cli"
-    access = check_or_learn_host_key(rt.ctx, device_id, access)
-    driver = open_driver(access)
+    driver = open_checked(rt.ctx, device_id, access)
     try:
         running = driver.get_config()
     finally:

@@ -175,7 +175,10 @@ def commands(dialect: Dialect, old_text: str, new_text: str) -> list[str]:
                 )
             continue
         (removed_refs if _is_reference_target(header) else last).append(_negate(header))
-    return first + middle + last + removed_refs
+    # Removed blocks go in reverse order of the configuration: a block refers to blocks above
+    # it (an xconnect to its subinterface, the subinterface to its policy-map), so the
+    # referring one must go first or the device refuses ("it is used by xconnect ...").
+    return first + middle + last[::-1] + removed_refs[::-1]
 
 
 def unified_diff(old_text: str, new_text: str, old_name: str = "running", new_name: str = "candidate") -> str:

@@ -31,12 +31,33 @@ def bss(ctx: Context) -> Context:
                                            ("acc1", "eos", [f"Ethernet{n}" for n in range(1, 9)])):  # fmt: skip
             d = Device(name=name, host="127.0.0.9", status=DeviceStatus.UP, platform=platform)
             for i, p in enumerate(port_names, 1):
-                d.interfaces.append(Interface(if_index=i, name=p, speed_bps=10**10, admin_status=IfStatus.UP, oper_status=IfStatus.UP))
+                d.interfaces.append(
+                    Interface(
+                        if_index=i,
+                        name=p,
+                        speed_bps=10**10,
+                        admin_status=IfStatus.UP,
+                        oper_status=IfStatus.UP,
+                    )
+                )
             s.add(d)
             s.flush()
-            set_config_access(s, d, ConfigAccessSpec("netconf" if platform == "srlinux" else "cli", platform, 830, "admin", Secret("pw-canary")))
+            set_config_access(
+                s,
+                d,
+                ConfigAccessSpec(
+                    "netconf" if platform == "srlinux" else "cli", platform, 830, "admin", Secret("pw-canary")
+                ),
+            )
         pe1 = s.scalars(select(Device).where(Device.name == "pe1")).one()
-        s.add(Link(local_interface_id=pe1.interfaces[0].id, remote_sys_name="core1", remote_chassis_id="x", remote_port_id="Ethernet2"))
+        s.add(
+            Link(
+                local_interface_id=pe1.interfaces[0].id,
+                remote_sys_name="core1",
+                remote_chassis_id="x",
+                remote_port_id="Ethernet2",
+            )
+        )
     return ctx
 
 
@@ -86,7 +107,11 @@ def test_good_order_is_acknowledged_with_a_planned_transaction(bss: Context) -> 
         assert o.state is OrderState.ACKNOWLEDGED and len(o.items) == 1
         item = o.items[0]
         assert item.product_id.startswith("SVC-") and item.params["bandwidth_mbps"] == 100
-        assert item.params["device"] == "pe1" and item.params["vlan"] == 100 and item.params["customer_id"] == "CUST-42"
+        assert (
+            item.params["device"] == "pe1"
+            and item.params["vlan"] == 100
+            and item.params["customer_id"] == "CUST-42"
+        )
         tx = s.get(Transaction, item.transaction_id)
         assert tx is not None and tx.state is TxState.PLANNED and tx.origin == f"order:{o.id}:1"
         assert len(tx.devices) == 1 and "<rate-mbps>100</rate-mbps>" in tx.devices[0].payload

@@ -31,7 +31,11 @@ def world(ctx: Context) -> dict[str, int]:
         load_seed_file(s, DEMO_SEED)
         d = Device(name="pe1", host="127.0.0.9", platform="srlinux")
         for n in (1, 2, 3):
-            d.interfaces.append(Interface(if_index=n, name=f"ethernet-1/{n}", admin_status=IfStatus.UP, oper_status=IfStatus.UP))
+            d.interfaces.append(
+                Interface(
+                    if_index=n, name=f"ethernet-1/{n}", admin_status=IfStatus.UP, oper_status=IfStatus.UP
+                )
+            )
         s.add(d)
         s.flush()
         svc = Service(external_id="SVC-77", name="Business Internet 100M SVC-77", service_type="internet-access",
@@ -46,7 +50,9 @@ def world(ctx: Context) -> dict[str, int]:
 
 def cut(ctx: Context, device: int, at: datetime, planned: bool = False) -> int:
     with ctx.begin() as s:
-        out = process(s, [Signal(device, LINK_DOWN, True, at, EventSource.TRAP, if_index=3)], FaultConfig(), at)
+        out = process(
+            s, [Signal(device, LINK_DOWN, True, at, EventSource.TRAP, if_index=3)], FaultConfig(), at
+        )
         alarm = s.get(Alarm, out.alarm_ids[0])
         assert alarm is not None
         alarm.announced = True  # settled and announced (the announcer's job)
@@ -72,7 +78,14 @@ def test_outage_notices_and_credit_to_the_cent(ctx: Context, world: dict[str, in
         msgs = s.scalars(select(CustomerMessage).order_by(CustomerMessage.channel)).all()
         assert [(m.kind, m.channel) for m in msgs] == [("interrupted", "email"), ("interrupted", "webhook")]
         assert "interruption" in msgs[0].subject.lower() and p.id in msgs[0].content
-        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.channel.in_(["email", "webhook"]))) == 2
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.channel.in_(["email", "webhook"]))
+            )
+            == 2
+        )
     restore(ctx, alarm, T0 + timedelta(minutes=150))
     with ctx.begin() as s:
         changes = track(s, T0 + timedelta(minutes=150, seconds=2))
@@ -81,9 +94,16 @@ def test_outage_notices_and_credit_to_the_cent(ctx: Context, world: dict[str, in
         assert kinds == ["interrupted", "interrupted", "restored", "restored"]
         c = s.scalars(select(CreditRecord)).one()
         # 150 of 44,640 minutes: 99.6640% -> the 10% band of 199.00 EUR
-        assert (c.unavailable_minutes, c.credit_pct, c.amount, c.currency) == (Decimal("150"), Decimal(10), Decimal("19.90"), "EUR")
+        assert (c.unavailable_minutes, c.credit_pct, c.amount, c.currency) == (
+            Decimal("150"),
+            Decimal(10),
+            Decimal("19.90"),
+            "EUR",
+        )
         assert c.problem_id == changes.resolved[0].id and c.kind == "outage"
-        assert credit_for_problem(s, changes.resolved[0], T0 + timedelta(days=1))[0].changed is False  # idempotent
+        assert (
+            credit_for_problem(s, changes.resolved[0], T0 + timedelta(days=1))[0].changed is False
+        )  # idempotent
         assert s.scalar(select(func.count()).select_from(CreditRecord)) == 1
 
 
@@ -94,7 +114,10 @@ def test_planned_outage_sends_planned_notices_and_no_credit(ctx: Context, world:
     restore(ctx, alarm, T0 + timedelta(hours=3))
     with ctx.begin() as s:
         track(s, T0 + timedelta(hours=3))
-        assert sorted({m.kind for m in s.scalars(select(CustomerMessage))}) == ["planned-work", "planned-work-done"]
+        assert sorted({m.kind for m in s.scalars(select(CustomerMessage))}) == [
+            "planned-work",
+            "planned-work-done",
+        ]
         assert s.scalar(select(func.count()).select_from(CreditRecord)) == 0
 
 

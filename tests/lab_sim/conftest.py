@@ -3,7 +3,6 @@ always stopped again, and small helpers to run Net-SNMP without MIB files."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import socket
@@ -19,6 +18,7 @@ import pytest
 import lab.sim as sim
 from lab.sim.state import LabState, NodeState
 from lab.topology import Topology, load_topology, parse_topology
+from tests import helpers
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "lab" / "topologies" / "demo.clab.yml"
@@ -77,8 +77,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 5.0, what: str = "condi
 
 def netsnmp(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
     """A Net-SNMP tool without MIB files (Debian ships none), numeric OIDs."""
-    env = {**os.environ, "MIBS": "", "MIBDIRS": "/nonexistent"}
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return helpers.netsnmp(list(args), timeout=timeout)
 
 
 def parse_walk(output: str) -> dict[str, str]:

@@ -18,7 +18,9 @@ def t(*a: int) -> datetime:
 
 
 def test_one_outage_to_the_cent() -> None:
-    r = credit(SLA, [Outage(t(2026, 3, 2, 10, 15), t(2026, 3, 2, 12, 45))], "2026-03", D("199.00"), t(2026, 4, 1))
+    r = credit(
+        SLA, [Outage(t(2026, 3, 2, 10, 15), t(2026, 3, 2, 12, 45))], "2026-03", D("199.00"), t(2026, 4, 1)
+    )
     assert r.measured_minutes == 31 * 24 * 60
     assert r.unavailable_minutes == 150
     # 1 - 150/44640 = 99.66397% -> below 99.9, not below 99.5 -> 10% of 199.00
@@ -33,7 +35,9 @@ def test_overlaps_merge_and_planned_is_excluded() -> None:
     ]
     r = credit(SLA, outages, "2026-03", D("100"), t(2026, 4, 1))
     assert r.unavailable_minutes == 90
-    with_planned = credit(Sla(D("99.9"), BANDS, D(40), exclude_planned=False), outages, "2026-03", D("100"), t(2026, 4, 1))
+    with_planned = credit(
+        Sla(D("99.9"), BANDS, D(40), exclude_planned=False), outages, "2026-03", D("100"), t(2026, 4, 1)
+    )
     assert with_planned.unavailable_minutes == 90 + 360
 
 
@@ -60,10 +64,18 @@ def test_business_hours() -> None:
     assert r.unavailable_minutes == 60
 
 
-@pytest.mark.parametrize(("minutes", "pct"), [(0, 0), (44, 0), (45, 10), (223, 10), (224, 25), (446, 25), (447, 50)])
+@pytest.mark.parametrize(
+    ("minutes", "pct"), [(0, 0), (44, 0), (45, 10), (223, 10), (224, 25), (446, 25), (447, 50)]
+)
 def test_band_edges(minutes: int, pct: int) -> None:
     from datetime import timedelta
 
     start = t(2026, 3, 10)
-    r = credit(Sla(D("99.9"), BANDS), [Outage(start, start + timedelta(minutes=minutes))], "2026-03", D("100"), t(2026, 4, 1))
+    r = credit(
+        Sla(D("99.9"), BANDS),
+        [Outage(start, start + timedelta(minutes=minutes))],
+        "2026-03",
+        D("100"),
+        t(2026, 4, 1),
+    )
     assert r.credit_pct == pct

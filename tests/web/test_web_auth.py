@@ -16,6 +16,7 @@ from inventory.accounts import create_token, create_user, set_password
 from inventory.choices import Role
 from inventory.models import ApiToken, JobRequest, User
 from inventory.types import utcnow
+from tests.web.bsstesting import MESSAGES, ORDER_CANCELLED, ORDER_DONE, SP_RESOLVED
 from tests.web.provtesting import SVC_IA, TX_DONE
 from tests.web.webtesting import (
     PASSWORD,
@@ -43,6 +44,16 @@ def path_values(world: World) -> dict[str, object]:
         "tx_id": TX_DONE,
         "external_id": SVC_IA,
         "version_id": world.ids["v_r1_2"],
+        "order_id": ORDER_DONE,
+        "cancel_id": f"{ORDER_CANCELLED}-cancel",
+        "service_order_id": f"SO-{ORDER_DONE}",
+        "offering_id": "OFF-INET-100M",
+        "customer_id": "CUST-1",
+        "service_id": SVC_IA,
+        "resource_id": "r1:ethernet-1/1",
+        "problem_id": SP_RESOLVED,
+        "message_id": MESSAGES[0],
+        "credit_id": world.refs["credit"],
     }
 
 
@@ -99,6 +110,28 @@ def test_every_route_is_listed(app: Flask, world: World) -> None:
         "dashboard.service_create",
         "dashboard.config_device",
         "dashboard.drift",
+        "dashboard.customers",
+        "dashboard.customer",
+        "dashboard.orders",
+        "dashboard.order",
+        "dashboard.outages",
+        "dashboard.outage",
+        "dashboard.credits",
+        "api.list_customers",
+        "api.customer_statement",
+        "api.list_orders",
+        "tmf_ordering.create_order",
+        "tmf_ordering.cancel",
+        "tmf_ordering.register_hub",
+        "tmf_service_ordering.get_service_order",
+        "tmf_catalog.get_offering",
+        "tmf_customer.create",
+        "tmf_service_inventory.get_service",
+        "tmf_resource_inventory.get_resource",
+        "tmf_problem.patch_problem",
+        "tmf_communication.list_messages",
+        "tmf_bill.get_credit",
+        "tmf_bill.delete_hub",
     } <= endpoints
     # ...and the public ones are only these.
     all_endpoints = {r.endpoint for r in app.url_map.iter_rules()}

@@ -17,6 +17,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from inventory.choices import Role
+from tests.web.bsstesting import (
+    MESSAGES,
+    ORDER_CANCELLED,
+    ORDER_DONE,
+    ORDER_EVIL,
+    ORDER_FAILED,
+    SP_EVIL,
+    SP_OPEN,
+    SP_RESOLVED,
+)
 from tests.web.provtesting import SVC_EVIL, SVC_IA, SVC_L2, TX_DONE, TX_EVIL, TX_FAILED, TX_RUNNING
 from tests.web.webtesting import (
     AWKWARD,
@@ -49,6 +59,16 @@ def get_paths(app: Flask, world: World) -> Iterator[str]:
         "hub_id": [world.ids["hub"]],
         "tx_id": [TX_DONE, TX_EVIL, TX_RUNNING, TX_FAILED],
         "external_id": [SVC_IA, SVC_L2, SVC_EVIL],
+        "order_id": [ORDER_DONE, ORDER_EVIL, ORDER_FAILED],
+        "cancel_id": [f"{ORDER_CANCELLED}-cancel"],
+        "service_order_id": [f"SO-{ORDER_DONE}", f"SO-{ORDER_EVIL}"],
+        "offering_id": ["OFF-INET-100M", "OFF-L2VPN-P2P"],
+        "customer_id": ["CUST-1", "CUST-EVIL", "CUST-42"],
+        "service_id": [SVC_IA, SVC_L2, SVC_EVIL],
+        "resource_id": ["r1", "r1:ethernet-1/1", "evil", "evil:eth0"],
+        "problem_id": [SP_RESOLVED, SP_OPEN, SP_EVIL],
+        "message_id": list(MESSAGES),
+        "credit_id": [world.refs["credit"]],
     }
     # Routes with more than one parameter: the combinations to fetch.
     combos: dict[tuple[str, ...], list[dict[str, object]]] = {
@@ -68,6 +88,10 @@ def get_paths(app: Flask, world: World) -> Iterator[str]:
         if len(args) > 1:
             assert args in combos, f"add test values for {rule.rule}"
             values = combos[args]
+        elif args == ("hub_id",):
+            # Each TM Forum API has its own listeners: fetch the one registered there.
+            api = rule.endpoint.split(".")[0]
+            values = [{"hub_id": world.ids.get(f"hub_{api}", world.ids["hub"])}]
         else:
             assert args[0] in choices, f"add test values for {rule.rule}"
             values = [{args[0]: v} for v in choices[args[0]]]
@@ -124,6 +148,27 @@ def test_the_walk_reaches_every_kind_of_page(world: World, responses: dict[str, 
         "/api/v1/config/old32/diff",
         "/api/v1/config/evil/diff",
         "/api/v1/config/drift",
+        "/customers",
+        "/customers/CUST-EVIL",
+        "/orders",
+        f"/orders/{ORDER_EVIL}",
+        "/outages",
+        f"/outages/{SP_EVIL}",
+        f"/outages/{SP_RESOLVED}",
+        "/credits",
+        "/api/v1/customers",
+        "/api/v1/customers/CUST-EVIL/statement",
+        "/api/v1/orders",
+        f"/tmf-api/productOrderingManagement/v4/productOrder/{ORDER_EVIL}",
+        f"/tmf-api/serviceOrdering/v4/serviceOrder/SO-{ORDER_EVIL}",
+        "/tmf-api/productCatalogManagement/v4/productOffering/OFF-INET-100M",
+        "/tmf-api/customerManagement/v4/customer/CUST-EVIL",
+        f"/tmf-api/serviceInventory/v4/service/{SVC_EVIL}",
+        "/tmf-api/resourceInventoryManagement/v4/resource/evil:eth0",
+        f"/tmf-api/serviceProblemManagement/v4/serviceProblem/{SP_EVIL}",
+        "/tmf-api/communicationManagement/v4/communicationMessage/CM-WEB-EVIL",
+        f"/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate/{world.refs['credit']}",
+        f"/tmf-api/customerBillManagement/v4/hub/{world.ids['hub_tmf_bill']}",
     ):
         assert needed in responses, needed
     assert all(r.status_code in (200, 302) for r in responses.values()), {
@@ -153,6 +198,14 @@ def test_hostile_strings_are_inert_in_pages(world: World, responses: dict[str, A
     listing = parse_html(pages["/devices"].get_data(as_text=True))
     titles = [a.get("title") for t, a in listing.tags if t == "td" and a.get("class") == "descr"]
     assert HOSTILE_TEXT in titles
+    # The BSS pages: a customer's name, an outage's reason and notice, an order's error.
+    customer = parse_html(pages["/customers/CUST-EVIL"].get_data(as_text=True))
+    assert HOSTILE_TEXT in customer.text and XSS_SCRIPT in customer.text and XSS_ATTR in customer.text
+    outage = parse_html(pages[f"/outages/{SP_EVIL}"].get_data(as_text=True))
+    assert HOSTILE_TEXT in outage.text and XSS_ATTR in outage.text
+    order = parse_html(pages[f"/orders/{ORDER_EVIL}"].get_data(as_text=True))
+    assert HOSTILE_TEXT in order.text and XSS_ATTR in order.text
+    assert HOSTILE_TEXT in parse_html(pages["/customers"].get_data(as_text=True)).text
 
 
 def test_hostile_strings_round_trip_in_json(world: World, responses: dict[str, Any]) -> None:
@@ -179,6 +232,22 @@ def test_hostile_strings_round_trip_in_json(world: World, responses: dict[str, A
     tmf = responses[f"/tmf-api/alarmManagement/v4/alarm/{hostile} (token)"].get_json()
     assert tmf["specificProblem"] == HOSTILE_TEXT and tmf["alarmedObject"]["id"] == f"evil:{XSS_ATTR}"
     assert tmf["comment"][0]["comment"] == f"{HOSTILE_TEXT} {AWKWARD}"
+    # The BSS APIs carry the hostile strings as data.
+    tmf_api = "/tmf-api"
+    customer = responses[f"{tmf_api}/customerManagement/v4/customer/CUST-EVIL (token)"].get_json()
+    assert customer["name"] == HOSTILE_TEXT and customer["account"][0]["name"] == XSS_ATTR
+    assert customer["contactMedium"][0]["characteristic"]["contactType"] == XSS_SCRIPT
+    order = responses[f"{tmf_api}/productOrderingManagement/v4/productOrder/{ORDER_EVIL} (token)"].get_json()
+    assert order["externalId"] == XSS_ATTR and order["description"] == HOSTILE_TEXT
+    assert order["productOrderItem"][0]["stateReason"] == HOSTILE_TEXT
+    problem = responses[f"{tmf_api}/serviceProblemManagement/v4/serviceProblem/{SP_EVIL} (token)"].get_json()
+    assert problem["reason"] == HOSTILE_TEXT
+    message = responses[
+        f"{tmf_api}/communicationManagement/v4/communicationMessage/CM-WEB-EVIL (token)"
+    ].get_json()
+    assert message["subject"] == XSS_SCRIPT and message["content"] == HOSTILE_TEXT
+    statement = responses["/api/v1/customers/CUST-EVIL/statement (token)"].get_json()
+    assert statement["name"] == HOSTILE_TEXT
 
 
 def test_no_secret_in_any_response(world: World, responses: dict[str, Any]) -> None:

@@ -42,6 +42,8 @@ SECRET_KEY = "test-secret-key-0123456789abcdef"
 CFG_PASSWORD = "canary-cfgpass-XYZ"
 CFG_COMMUNITY = "canary-cfgcommunity-XYZ"
 PRE_CONFIG = "canary-preconfig-XYZ"
+# The BSS side's: a customer webhook's HMAC key (write-only through TMF629, never shown).
+WEBHOOK_SECRET = "canary-webhook-secret-XYZ"
 CANARIES = (
     "canary-community-XYZ",
     "canary-authkey-XYZ",
@@ -49,6 +51,7 @@ CANARIES = (
     CFG_PASSWORD,
     CFG_COMMUNITY,
     PRE_CONFIG,
+    WEBHOOK_SECRET,
 )
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
@@ -60,6 +63,15 @@ SAMPLE_STEP = timedelta(minutes=1)
 SAMPLE_SPAN = timedelta(hours=25)
 
 
+def samples_in_last(window: timedelta) -> int:
+    """How many of the seeded one-a-minute samples (ending at NOW, an import-time instant)
+    fall in ``window`` before the present: the session's world ages while the suite runs."""
+    start = datetime.now(UTC) - window
+    if start > NOW:
+        return 0
+    return int((NOW - start) / SAMPLE_STEP) + 1
+
+
 @dataclass
 class World:
     app: Flask
@@ -68,6 +80,7 @@ class World:
     key: bytes
     tokens: dict[Role, str]
     ids: dict[str, int] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)  # string ids (credits made by the code under test)
     # Newest counters written per interface id, to compare /metrics with.
     newest: dict[int, dict[str, Any]] = field(default_factory=dict)
 

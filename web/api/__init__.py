@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from web.api import (
     alarms,
+    bss,
     config,
     devices,
     events,
@@ -24,6 +25,7 @@ __all__ = [
     "PREFIX",
     "alarms",
     "bp",
+    "bss",
     "config",
     "devices",
     "events",

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from web.api import openapi_faults, openapi_provisioning
+from web.api import openapi_bss, openapi_faults, openapi_provisioning
 from web.api.blueprint import PREFIX, bp
 from web.api.interfaces import SAMPLES_DEFAULT_LIMIT, SAMPLES_MAX_LIMIT
 from web.api.params import DEFAULT_LIMIT, MAX_LIMIT, RANGES
@@ -334,9 +334,11 @@ def document() -> Schema:
             "version": "1",
             "description": "Inventory, interface state and traffic of the devices ossagent monitors, "
             "alarms, events and maintenance windows, provisioning (service requests planned as "
-            "transactions the agent executes, configuration versions and drift); and TM Forum "
-            "TMF642 Alarm Management v4 "
-            "(the paths with their own server). Lists follow TM Forum TMF630: offset/limit paging "
+            "transactions the agent executes, configuration versions and drift), customers, orders "
+            "and monthly statements; and TM Forum v4 APIs (the paths with their own server): TMF642 "
+            "Alarm Management, TMF622 Product Ordering, TMF641 Service Ordering, TMF620 Product "
+            "Catalog, TMF629 Customer, TMF638 Service Inventory, TMF639 Resource Inventory, TMF656 "
+            "Service Problem, TMF681 Communication and TMF678 Customer Bill. Lists follow TM Forum TMF630: offset/limit paging "
             "with X-Total-Count and X-Result-Count headers, fields= selection, errors as "
             "{code, reason, message, status}.",
         },
@@ -359,7 +361,9 @@ def document() -> Schema:
             "/links": {"get": _list("LLDP links", "Link")},
             **openapi_faults.api_paths(),
             **openapi_provisioning.api_paths(),
+            **openapi_bss.api_paths(),
             **openapi_faults.tmf_paths(),
+            **openapi_bss.tmf_paths(),
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -379,7 +383,12 @@ def document() -> Schema:
             },
             "parameters": {**_PARAMS, **openapi_faults.PARAMS, **openapi_provisioning.PARAMS},
             "responses": {"Unauthorized": _error("Missing or invalid credentials")},
-            "schemas": {**SCHEMAS, **openapi_faults.SCHEMAS, **openapi_provisioning.SCHEMAS},
+            "schemas": {
+                **SCHEMAS,
+                **openapi_faults.SCHEMAS,
+                **openapi_provisioning.SCHEMAS,
+                **openapi_bss.SCHEMAS,
+            },
         },
     }
 
