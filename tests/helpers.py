@@ -30,14 +30,18 @@ def free_tcp_port(host: str = "127.0.0.1") -> int:
 
 
 def wait_for(
-    check: Callable[[], bool], timeout: float = 10.0, interval: float = 0.1, what: str = "condition"
+    check: Callable[[], bool],
+    timeout: float = 10.0,
+    interval: float = 0.1,
+    what: str | Callable[[], str] = "condition",
 ) -> None:
+    """Poll ``check`` until true; ``what`` may be a callable, to describe the state at timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
 
 
 def have(*commands: str) -> bool:

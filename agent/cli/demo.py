@@ -19,6 +19,7 @@ from agent.context import open_context, setup_logging
 from agent.jobs.snmp import run_discovery
 from agent.runtime import Runtime
 from agent.scheduler import run_agent
+from bss_bridge.seed import DEMO_SEED, load_seed_file
 from inventory.accounts import create_user, set_password
 from inventory.choices import Role
 from inventory.models import Device, User
@@ -81,6 +82,8 @@ def demo(topology: Path | None, host: str, port: int, poll_interval: int) -> Non
                 hosts,
                 {n: credentials_from_mapping(p, f"lab profile {n}") for n, p in profiles.items()},
             )
+            # The demo BSS (SLAs, offerings, customers), so orders can be placed at once.
+            load_seed_file(session, DEMO_SEED)
             admin = session.scalar(select(User).where(User.name == "admin"))
             if admin is None:
                 create_user(session, "admin", password, Role.ADMIN)
@@ -113,6 +116,10 @@ def demo(topology: Path | None, host: str, port: int, poll_interval: int) -> Non
                 click.echo("  login      admin")
                 click.echo(f"  password   {password}")
                 click.echo(f"  polling    every {poll_interval}s; data in {s.home}")
+                click.echo(
+                    f"  orders     POST http://{host}:{port}/tmf-api/productOrderingManagement/v4/productOrder"
+                    " (API token: ossagent token create --user admin; customers CUST-42, CUST-77)"
+                )
                 click.echo("\nCtrl-C stops the agent, the dashboard and the lab.\n")
                 await run_agent(rt, stop)
             finally:

@@ -116,7 +116,8 @@ def test_demo_topology_meets_the_brief() -> None:
     assert roles.count("core") >= 2 and roles.count("pe") >= 2 and roles.count("access") >= 2
     # every access switch hangs off a PE and every PE off both cores
     for n in topo.nodes.values():
-        peers = {b.node for _, b in topo.links_of(n.name) if b is not None}
+        # host: endpoints are customer cables (no node behind them)
+        peers = {b.node for _, b in topo.links_of(n.name) if b is not None and not b.is_pseudo}
         peer_roles = {topo.nodes[p].label("role") for p in peers}
         if n.label("role") == "pe":
             assert {"core1", "core2"} <= peers
