@@ -4,6 +4,7 @@ file ($OSSAGENT_HOME/ossagent.yaml or $OSSAGENT_CONFIG) > default."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -32,6 +33,10 @@ class Settings:
     snmp_timeout_s: float = 1.0
     snmp_retries: int = 1
     max_concurrency: int = 16  # pysnmp decoding is CPU-bound: more in flight only means timeouts
+    # performance polls: "auto" (the fast poller; a pool of one process per core from 100
+    # devices on), "fast" (fast poller in the agent's process), "pool" or "pool:<n>"
+    # (n processes), "pysnmp" (the pysnmp path, as discovery uses)
+    poller: str = "auto"
     sample_retention_days: int = 7
     log_level: str = "INFO"
     # traps: 162 needs root; the default below is fixed up in load_settings
@@ -62,6 +67,19 @@ class Settings:
     smtp_username: str = ""
     smtp_from: str = "noc@ossagent.invalid"
     smtp_timeout_s: float = 10.0
+    # scale-out (agent/worker): empty broker URL = single-process mode, no broker, the default
+    broker_url: str = ""  # amqp://guest:guest@127.0.0.1:5672// or redis://127.0.0.1:6379/0
+    worker_queue: str = "ossagent"  # queue of jobs not pinned to a site
+    broker_visibility_timeout_s: int = 3600  # Redis only: an unacked task is redelivered after this
+    scheduler_lease: bool = False  # take the lease even without a broker (always with one)
+    lease_ttl_s: float = 15.0  # a standby takes over this long after the last renewal
+    lease_renew_s: float = 5.0
+    task_max_attempts: int = 5  # a task that failed (or killed its worker) this often is parked
+    task_retry_delay_s: float = 5.0  # first retry delay; doubles per attempt, at most 5 minutes
+    job_ledger_retention_days: int = 2
+    # rollups of interface samples (raw samples are kept sample_retention_days)
+    rollup_5m_retention_days: int = 90
+    rollup_1h_retention_days: int = 730
 
     @property
     def log_dir(self) -> Path:
@@ -87,6 +105,7 @@ _ENV = {
     "snmp_timeout_s": "OSSAGENT_SNMP_TIMEOUT",
     "snmp_retries": "OSSAGENT_SNMP_RETRIES",
     "max_concurrency": "OSSAGENT_MAX_CONCURRENCY",
+    "poller": "OSSAGENT_POLLER",
     "sample_retention_days": "OSSAGENT_SAMPLE_RETENTION_DAYS",
     "log_level": "OSSAGENT_LOG_LEVEL",
     "traps": "OSSAGENT_TRAPS",
@@ -112,6 +131,17 @@ _ENV = {
     "smtp_username": "OSSAGENT_SMTP_USERNAME",
     "smtp_from": "OSSAGENT_SMTP_FROM",
     "smtp_timeout_s": "OSSAGENT_SMTP_TIMEOUT",
+    "broker_url": "OSSAGENT_BROKER_URL",
+    "worker_queue": "OSSAGENT_WORKER_QUEUE",
+    "broker_visibility_timeout_s": "OSSAGENT_BROKER_VISIBILITY_TIMEOUT",
+    "scheduler_lease": "OSSAGENT_SCHEDULER_LEASE",
+    "lease_ttl_s": "OSSAGENT_LEASE_TTL",
+    "lease_renew_s": "OSSAGENT_LEASE_RENEW",
+    "task_max_attempts": "OSSAGENT_TASK_MAX_ATTEMPTS",
+    "task_retry_delay_s": "OSSAGENT_TASK_RETRY_DELAY",
+    "job_ledger_retention_days": "OSSAGENT_JOB_LEDGER_RETENTION_DAYS",
+    "rollup_5m_retention_days": "OSSAGENT_ROLLUP_5M_RETENTION_DAYS",
+    "rollup_1h_retention_days": "OSSAGENT_ROLLUP_1H_RETENTION_DAYS",
 }
 
 
@@ -167,8 +197,15 @@ def load_settings(
     settings = Settings(home=home, **values)
     if settings.poll_interval_s < 5:
         raise ConfigError("poll_interval_s must be at least 5 seconds")
+    if not re.fullmatch(r"auto|fast|pysnmp|pool(:[1-9][0-9]*)?", settings.poller):
+        raise ConfigError(f"poller: {settings.poller!r} is not auto, fast, pool, pool:<n> or pysnmp")
     if settings.util_low_pct > settings.util_high_pct or settings.errors_low_pct > settings.errors_high_pct:
         raise ConfigError("a threshold's low mark must not be above its high mark")
+    if not 0 < settings.lease_renew_s < settings.lease_ttl_s:
+        # Renewing no more often than the lease lasts would let a standby take over a live agent.
+        raise ConfigError("lease_renew_s must be above 0 and below lease_ttl_s")
+    if settings.task_max_attempts < 1:
+        raise ConfigError("task_max_attempts must be at least 1")
     return settings
 
 

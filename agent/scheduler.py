@@ -25,6 +25,9 @@ from agent.jobs.snmp import JobResult, run_discovery, run_poll
 from agent.provisioning.jobs import backup_job, recover_job, transactions_job
 from agent.runtime import Runtime
 from agent.traps import TrapService
+from agent.worker import dispatcher_for, lease_required
+from agent.worker.lease import hold_lease
+from agent.worker.rollups import storage_retention
 from collectors.traps.receiver import TrapReceiver
 from inventory.models import Device, JobRequest
 from inventory.store import prune_samples
@@ -82,6 +85,8 @@ class Agent:
         self._active = 0
         self._running: set[str] = set()
         self.on_result: Callable[[str, JobResult], Awaitable[None]] | None = None
+        # Scale-out seam: with a broker configured, jobs are sent to workers instead of run here.
+        self.dispatcher = dispatcher_for(rt)
 
     # -- reconciling -------------------------------------------------------------------
     def _load_devices(self) -> list[Device]:
@@ -135,6 +140,12 @@ class Agent:
 
     # -- running -----------------------------------------------------------------------
     async def _run(self, kind: str, device_id: int) -> None:
+        if self.dispatcher is not None:
+            spec = next(
+                (s for s in self._specs.values() if s.kind == kind and s.device_id == device_id), None
+            )
+            await self.dispatcher.device_job(kind, device_id, spec.interval_s if spec else 0)
+            return
         self._active += 1
         job_id = next(
             (j for j, spec in self._specs.items() if spec.kind == kind and spec.device_id == device_id), ""
@@ -198,8 +209,13 @@ class Agent:
         events = await asyncio.to_thread(prune_events, self.rt)
         if events:
             log.info("retention: removed %d events", events)
+        # Sample rollups (5-minute, hourly) and their retention; finished broker jobs.
+        await asyncio.to_thread(storage_retention, self.rt.ctx)
 
     async def _housekeeping(self, name: str, job: Callable[[Runtime], Awaitable[object]]) -> None:
+        if self.dispatcher is not None and self.dispatcher.takes(name):
+            await self.dispatcher.sweep(name)
+            return
         try:
             await job(self.rt)
         except asyncio.CancelledError:
@@ -273,10 +289,20 @@ async def start_traps(rt: Runtime, stop: asyncio.Event) -> tuple[TrapReceiver, a
 
 
 async def run_agent(rt: Runtime, stop: asyncio.Event) -> None:
+    if lease_required(rt.ctx.settings):
+        # Several agents may run: only the holder of the lease schedules, the others stand by.
+        await hold_lease(rt, stop, _run_active)
+    else:
+        await _run_active(rt, stop)
+
+
+async def _run_active(rt: Runtime, stop: asyncio.Event) -> None:
     agent = Agent(rt)
     # A transaction an earlier agent left half done is finished (or undone) before anything new.
+    # With workers, one of them may be running it now: the provisioning task recovers instead.
     try:
-        await recover_job(rt)
+        if agent.dispatcher is None:
+            await recover_job(rt)
     except Exception:
         log.exception("recovering interrupted transactions failed")
     traps = await start_traps(rt, stop)
@@ -286,6 +312,8 @@ async def run_agent(rt: Runtime, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         await agent.stop()
+        if agent.dispatcher is not None:
+            agent.dispatcher.close()
         if traps is not None:
             receiver, task = traps
             await asyncio.wait_for(task, timeout=10)

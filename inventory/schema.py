@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory import bss_models, fault_models, models, provisioning_models
+from inventory import bss_models, fault_models, models, provisioning_models, scale_models
 from inventory.models import Base
 
-__all__ = ["Base", "bss_models", "fault_models", "models", "provisioning_models"]
+__all__ = ["Base", "bss_models", "fault_models", "models", "provisioning_models", "scale_models"]

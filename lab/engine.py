@@ -1,6 +1,9 @@
 """One interface over the lab engines: ``up``, ``down``, ``inspect``, ``fault``.
 
-Engine ``sim`` runs every node as a simulated device on loopback (lab.sim). A lab's runtime
+Engine ``sim`` runs every node as a simulated device on loopback (lab.sim); ``netns`` runs real
+daemons (FRR, Net-SNMP, netconfd, sshd) in Linux network namespaces (lab.engine_netns);
+``containerlab`` hands the file to containerlab and Docker (lab.engine_containerlab). Every
+engine publishes the same :class:`lab.sim.LabState`. A lab's runtime
 state lives in ``<lab_root>/<lab name>/`` (state.json, control socket, pid file); the
 containerlab artifacts go next to the topology file, as containerlab writes them.
 """
@@ -9,18 +12,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from inventory.domain import ConfigAccessSpec, InventoryHost, Secret
-from lab import sim
+from lab import engine_containerlab, engine_netns, sim
 from lab.artifacts import write_artifacts
-from lab.topology import Topology, load_topology
+from lab.netns.system import LabCommandError
+from lab.topology import Credentials, Topology, load_topology
 
 __all__ = ["load_topology"]
 
-ENGINES = ("sim",)
+ENGINES = ("sim", "netns", "containerlab")
 DEFAULT_TOPOLOGY = Path(__file__).with_name("topologies") / "demo.clab.yml"
 
 
@@ -50,12 +54,28 @@ def up(
         raise LabError(f"unknown lab engine {engine!r}; this machine supports: {', '.join(ENGINES)}")
     topology = load_topology(topology_path)
     sdir = state_dir(lab_root, topology.name)
-    existing = sim.read_state(sdir)
+    existing = read_state(sdir)
     if existing is not None:
         raise LabError(
             f"lab {topology.name!r} is already running (pid {existing.pid}); run 'ossagent lab down' first"
         )
     sdir.mkdir(parents=True, exist_ok=True)
+    if engine == "netns":
+        try:
+            state = engine_netns.up(
+                topology, sdir, trap_receivers=trap_receivers, profiles=sim.lab_profiles()
+            )
+        except (engine_netns.NetnsEngineError, OSError) as exc:
+            raise LabError(str(exc)) from exc
+        artifacts_for(topology, state)
+        return state
+    if engine == "containerlab":
+        try:
+            state = engine_containerlab.up(topology, sdir)
+        except engine_containerlab.ContainerlabError as exc:
+            raise LabError(str(exc)) from exc
+        artifacts_for(topology, state)
+        return state
     if foreground:
         # The caller serves in-process; artifacts are written by the runner once bound.
         return sim.start(
@@ -87,7 +107,24 @@ def up(
 
 def artifacts_for(topology: Topology, state: sim.LabState) -> Path:
     nodes = [asdict(n) for n in state.nodes]
+    if state.engine == engine_netns.ENGINE:
+        # The netns lab's logins are its own per-lab user, whatever the file's credentials say.
+        logins = {n.name: Credentials(n.username, n.password) for n in state.nodes}
+        topology = replace(
+            topology,
+            nodes={
+                k: replace(v, credentials=logins.get(k, v.credentials)) for k, v in topology.nodes.items()
+            },
+        )
     return write_artifacts(topology, nodes, dict(state.profiles))
+
+
+def read_state(sdir: Path) -> sim.LabState | None:
+    """The running lab in state folder ``sdir``, whatever its engine (None: no lab there)."""
+    st = sim.read_state(sdir)  # sim and netns both publish state.json + lab.pid
+    if st is not None:
+        return st
+    return engine_containerlab.read_state(sdir)
 
 
 def running(lab_root: Path) -> list[sim.LabState]:
@@ -95,7 +132,7 @@ def running(lab_root: Path) -> list[sim.LabState]:
         return []
     out = []
     for d in sorted(p for p in lab_root.iterdir() if p.is_dir()):
-        st = sim.read_state(d)
+        st = read_state(d)
         if st is not None:
             out.append(st)
     return out
@@ -119,20 +156,72 @@ def resolve(lab_root: Path, name: str | None = None, topology_path: Path | None 
 
 
 def down(lab_root: Path, name: str | None = None, topology_path: Path | None = None) -> str:
-    st = resolve(lab_root, name, topology_path)
-    sim.stop(state_dir(lab_root, st.name))
+    try:
+        st = resolve(lab_root, name, topology_path)
+    except LabError:
+        # A netns lab whose keeper died (SIGKILL, OOM) is not "running", yet its namespaces
+        # and daemons may be: `lab down` by name still removes them.
+        lab_name = name or (load_topology(topology_path).name if topology_path else None)
+        if lab_name and (state_dir(lab_root, lab_name) / engine_netns.EXTRA_FILE).exists():
+            engine_netns.down(state_dir(lab_root, lab_name))
+            return lab_name
+        raise
+    sdir = state_dir(lab_root, st.name)
+    if st.engine == engine_netns.ENGINE:
+        engine_netns.down(sdir)
+    elif st.engine == engine_containerlab.ENGINE:
+        try:
+            engine_containerlab.down(st, sdir)
+        except engine_containerlab.ContainerlabError as exc:
+            raise LabError(str(exc)) from exc
+    else:
+        sim.stop(sdir)
     return st.name
 
 
 def fault(lab_root: Path, command: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
     st = resolve(lab_root, name)
-    reply = sim.send(state_dir(lab_root, st.name), command)
+    sdir = state_dir(lab_root, st.name)
+    if st.engine == engine_netns.ENGINE:
+        try:
+            return engine_netns.fault(sdir, command)
+        except (engine_netns.NetnsEngineError, LabCommandError) as exc:
+            raise LabError(str(exc)) from exc
+    if st.engine == engine_containerlab.ENGINE:
+        try:
+            return engine_containerlab.fault(st, command)
+        except engine_containerlab.ContainerlabError as exc:
+            raise LabError(str(exc)) from exc
+    if command.get("op") in ("latency", "loss", "clear"):
+        raise LabError(
+            f"'lab fault {command.get('op')}' needs a real kernel (--engine netns); "
+            "on the sim use 'lab fault slow' and undo each fault by itself"
+        )
+    reply = sim.send(sdir, command)
     if not reply.get("ok"):
         raise LabError(str(reply.get("error", "the lab refused the command")))
     return reply
 
 
 def inspect(st: sim.LabState) -> dict[str, Any]:
+    doc = _inspect(st)
+    if st.engine == engine_netns.ENGINE and st.state_dir:
+        # What only the netns engine has: namespaces, what runs, Linux interface names.
+        extra = engine_netns.read_extra(Path(st.state_dir))
+        doc["prefix"] = extra.get("prefix", "")
+        doc["skipped_links"] = extra.get("skipped_links", [])
+        doc["outside_ports"] = extra.get("outside_ports", [])
+        for n in doc["nodes"]:
+            x = extra.get("nodes", {}).get(n["name"], {})
+            n["runs"] = x.get("runs", "")
+            n["namespace"] = x.get("namespace", "")
+            n["services"] = x.get("services", {})
+            n["ifname_map"] = x.get("interfaces", {})
+            n["link_addresses"] = x.get("addresses", {})
+    return doc
+
+
+def _inspect(st: sim.LabState) -> dict[str, Any]:
     return {
         "name": st.name,
         "engine": st.engine,

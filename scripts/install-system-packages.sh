@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(snmpd snmp snmptrapd chromium iproute2 procps netconfd netconfd-module-ietf-interfaces
-          netconfd-module-ietf-system frr frr-snmp openssh-server net-tools ethtool)
+          netconfd-module-ietf-system frr frr-snmp openssh-server net-tools ethtool
+          iptables)  # iptables: the netns lab's NFQUEUE latency/loss where the kernel has no netem
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,7 +6,17 @@ import sys
 
 import click
 
-from agent.cli import core, demo, faults_cmds, inventory_cmds, lab_cmds, provision_cmds, users
+from agent.cli import (
+    bss_cmds,
+    core,
+    demo,
+    faults_cmds,
+    inventory_cmds,
+    lab_cmds,
+    provision_cmds,
+    users,
+    worker_cmds,
+)
 from agent.config import ConfigError
 
 
@@ -27,7 +37,17 @@ def cli() -> None:
     """ossagent: network operations agent (monitoring, faults, provisioning) with a BSS bridge."""
 
 
-for module in (core, demo, lab_cmds, inventory_cmds, faults_cmds, provision_cmds, users):
+for module in (
+    core,
+    demo,
+    lab_cmds,
+    inventory_cmds,
+    faults_cmds,
+    provision_cmds,
+    bss_cmds,
+    users,
+    worker_cmds,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -48,7 +48,14 @@ def lab() -> None:
 
 @lab.command("up")
 @_topology_option
-@click.option("--engine", type=click.Choice(lab_engine.ENGINES), default="sim", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(lab_engine.ENGINES),
+    default="sim",
+    show_default=True,
+    help="sim: simulated devices on loopback; netns: real FRR/snmpd/netconfd/sshd in network "
+    "namespaces (root); containerlab: hand the file to containerlab (Docker).",
+)
 @click.option("--address-base", default=None, help="First three octets of the nodes' 127.x.y addresses.")
 @click.option("--snmp-port", type=int, default=None, help="SNMP port [default: 161 as root, else 16100].")
 @click.option("--workers", type=int, default=1, show_default=True, help="Simulator processes.")
@@ -104,7 +111,19 @@ def _show(doc: dict[str, Any], fmt: str) -> None:
         return
     click.echo(f"lab {doc['name']} ({doc['engine']}, pid {doc['pid']}) from {doc['topology']}")
     rows = [{**n, "interfaces": len(n["interfaces"])} for n in doc["nodes"]]
-    emit(rows, fmt, ["name", "kind", "role", "address", "snmp_port", "snmp_profile", "interfaces"])
+    columns = ["name", "kind", "role", "address", "snmp_port", "snmp_profile", "interfaces"]
+    if any("runs" in n for n in doc["nodes"]):
+        columns.append("runs")  # netns: what really runs (FRR router, or a stand-in for the kind)
+    emit(rows, fmt, columns)
+    renamed = [
+        f"  {n['name']}: {topo} -> {linux}"
+        for n in doc["nodes"]
+        for topo, linux in n.get("ifname_map", {}).items()
+        if topo != linux
+    ]
+    if renamed:
+        click.echo("interface names Linux cannot use, as mapped in the namespaces:")
+        click.echo("\n".join(renamed))
 
 
 @lab.command("inspect")
@@ -199,6 +218,37 @@ def fault_trap_storm(rate: int, seconds: float, node: str | None, name: str | No
         cmd["node"] = node
     reply = _fault(cmd, name)
     click.echo(f"sent {reply.get('sent', '?')} traps")
+
+
+@fault.command("latency")
+@click.argument("node")
+@click.argument("delay_ms", type=float)
+@_name_option
+def fault_latency(node: str, delay_ms: float, name: str | None) -> None:
+    """Delay everything a node sends on its interfaces, management included (netns: tc netem,
+    or an NFQUEUE delay where the kernel has no netem). 0 removes the delay."""
+    reply = _fault({"op": "latency", "node": node, "ms": delay_ms}, name)
+    click.echo(
+        f"{node} egress delayed by {delay_ms:g} ms" + (f" ({reply['via']})" if reply.get("via") else "")
+    )
+
+
+@fault.command("loss")
+@click.argument("node")
+@click.argument("pct", type=float)
+@_name_option
+def fault_loss(node: str, pct: float, name: str | None) -> None:
+    """Drop PCT percent of what a node sends on its interfaces (netns engine). 0 removes it."""
+    reply = _fault({"op": "loss", "node": node, "pct": pct}, name)
+    click.echo(f"{node} drops {pct:g}% of its egress" + (f" ({reply['via']})" if reply.get("via") else ""))
+
+
+@fault.command("clear")
+@_name_option
+def fault_clear(name: str | None) -> None:
+    """Undo every link, node, latency and loss fault (netns engine)."""
+    _fault({"op": "clear"}, name)
+    click.echo("faults cleared")
 
 
 lab.add_command(lab_up, "deploy")

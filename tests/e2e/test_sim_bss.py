@@ -9,15 +9,20 @@ SLA gives for the measured outage.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +30,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from agent.context import Context
+from agent.jobs.snmp import run_discovery
+from agent.provisioning.executor import Executor
 from agent.scheduler import run_agent
 from bss_bridge.credits import credit_for_problem
 from bss_bridge.orders import place_order
+from bss_bridge.provisioning import submit
 from bss_bridge.seed import DEMO_SEED, load_seed_file
 from inventory.bss_models import (
     CreditRecord,
@@ -37,15 +45,16 @@ from inventory.bss_models import (
     Sla,
     Subscription,
 )
-from inventory.choices import DeviceStatus, OrderState, ProblemState, ServiceState
-from inventory.fault_models import Service
+from inventory.choices import DeviceStatus, OrderState, ProblemState, ServiceState, TxState
+from inventory.fault_models import MaintenanceTarget, MaintenanceWindow, Service
 from inventory.models import Device
 from inventory.provisioning_models import Transaction
 from inventory.store import import_hosts
 from inventory.types import utcnow
 from tests.agent_harness import Background
 from tests.e2e.conftest import SimLab, lab_inventory, start_lab, stop_lab
-from tests.helpers import wait_for
+from tests.e2e.test_sim_discovery import run_all
+from tests.helpers import free_udp_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -317,3 +326,125 @@ def test_order_modify_moves_only_bandwidth_and_delete_restores_the_port(
             s.scalars(select(Subscription).where(Subscription.service_id == service.id)).one().ended_at
             is not None
         )
+
+
+def test_outage_inside_maintenance_sends_planned_notices_and_no_credit(
+    agent: tuple[Context, Smtp, Hook], lab: SimLab
+) -> None:
+    ctx, smtp, hook = agent
+    body = order_body()
+    body["externalId"] = "CRM-E2E-5"
+    body["productOrderItem"][0]["product"]["productCharacteristic"][1]["value"] = "Ethernet5"
+    with ctx.begin() as s:
+        order_id = place_order(s, body, idempotency_key=None, user="bss").id
+    finish(ctx, order_id)
+    with ctx.begin() as s:
+        acc1 = s.scalars(select(Device).where(Device.name == "acc1")).one()
+        w = MaintenanceWindow(
+            name="acc1 works",
+            starts_at=utcnow() - timedelta(minutes=1),
+            ends_at=utcnow() + timedelta(hours=1),
+        )
+        w.targets.append(MaintenanceTarget(device_id=acc1.id))
+        s.add(w)
+    lab.fault(op="link", node="acc1", interface="Ethernet5", state="down")
+    try:
+        cut = time.monotonic()
+        wait_for(lambda: _problems(ctx), timeout=30, what="a service problem")
+        wait_for(lambda: len(smtp.messages) >= 1 and len(hook.posts) >= 1, timeout=30, what="planned notices")
+        assert _problems(ctx)[0].planned
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - cut)))
+    finally:
+        lab.fault(op="link", node="acc1", interface="Ethernet5", state="up")
+    wait_for(
+        lambda: all(p.state is ProblemState.RESOLVED for p in _problems(ctx)), timeout=30, what="resolved"
+    )
+    wait_for(lambda: len(smtp.messages) >= 2 and len(hook.posts) >= 2, timeout=30, what="done notices")
+    with ctx.begin() as s:
+        kinds = sorted((m.kind, m.channel) for m in s.scalars(select(CustomerMessage)))
+        assert kinds == [
+            ("planned-work", "email"),
+            ("planned-work", "webhook"),
+            ("planned-work-done", "email"),
+            ("planned-work-done", "webhook"),
+        ]
+        assert not list(s.scalars(select(CreditRecord)))  # planned work is excluded from the SLA
+    # leave acc1 as it was for the next test
+    with ctx.begin() as s:
+        product_id = s.get(ProductOrder, order_id).items[0].product_id  # type: ignore[union-attr]
+        order_id = place_order(
+            s, change_body("CRM-E2E-6", "delete", product_id), idempotency_key=None, user="bss"
+        ).id
+    finish(ctx, order_id)
+
+
+@pytest.mark.parametrize(
+    ("point", "outcome"), [("commit:1", OrderState.FAILED), ("confirming:1", OrderState.COMPLETED)]
+)
+def test_agent_killed_mid_order_ends_consistent_after_restart(
+    sqlite_ctx: Context,
+    lab: SimLab,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    point: str,
+    outcome: OrderState,
+) -> None:
+    """Real `ossagent run` processes: the first SIGKILLs itself inside the order's
+    transaction, the second recovers it at start; the order ends completed or failed with
+    the network matching, never half-configured and never provisioned twice."""
+    ctx = sqlite_ctx
+    hosts, profiles = lab_inventory(lab)
+    with ctx.begin() as s:
+        import_hosts(s, hosts, profiles)
+        load_seed_file(s, DEMO_SEED)
+    results = run_all(ctx, run_discovery)
+    assert all(r.ok for r in results), [r.error for r in results]
+    before = str(lab.fault(op="config-show", node="acc1")["running"])
+    env = {
+        **os.environ,
+        "OSSAGENT_HOME": str(home),
+        "OSSAGENT_POLL_INTERVAL": "5",
+        "OSSAGENT_TRAP_PORT": str(free_udp_port()),
+        "OSSAGENT_TRAP_HOST": "127.0.0.1",
+    }
+    cmd = [sys.executable, "-P", "-m", "agent", "run"]
+    body = order_body()
+    body["externalId"] = f"CRM-KILL-{point}"
+    body["productOrderItem"][0]["product"]["productCharacteristic"][1]["value"] = "Ethernet6"
+    with ctx.begin() as s:
+        order_id = place_order(s, body, idempotency_key=None, user="bss").id
+    first = subprocess.Popen(cmd, env={**env, "OSSAGENT_TX_FAULT": f"kill:{point}"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert first.wait(120) == -9
+    finally:
+        if first.poll() is None:
+            first.kill()
+    second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(
+            lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
+            timeout=120,
+            what=lambda: f"the order to finish: {order_state(ctx, order_id)}",
+        )
+    finally:
+        second.terminate()
+        second.wait(30)
+    state, notes = order_state(ctx, order_id)
+    assert state is outcome, notes
+    after = str(lab.fault(op="config-show", node="acc1")["running"])
+    shown = lab.fault(op="config-show", node="acc1")
+    assert shown["pending_confirm"] is None
+    if outcome is OrderState.FAILED:
+        assert after == before
+    else:
+        sub = f"interface Ethernet6.{VLAN}"
+        assert after.count(sub) == 1 and shown["startup_saved"]
+        with ctx.begin() as s:
+            product_id = s.get(ProductOrder, order_id).items[0].product_id  # type: ignore[union-attr]
+        # Clean up through the product: delete it in-process.
+        with ctx.begin() as s:
+            tx_id = submit(s, {"service": "internet-access", "action": "delete", "params": {"service_id": product_id}},
+                           user="test", origin="test").id  # fmt: skip
+        assert Executor(ctx, fault="").run(tx_id) is TxState.DONE
+        assert str(lab.fault(op="config-show", node="acc1")["running"]) == before

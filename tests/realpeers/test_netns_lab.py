@@ -4,6 +4,7 @@ behind afterwards, also when the owning process was killed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from lab.netns import FrrService, NetconfService, NetnsLab, check_clean, configs, reap_stale, why_unavailable
+from lab.netns import (
+    FrrService,
+    NetconfService,
+    NetnsLab,
+    SnmpService,
+    check_clean,
+    configs,
+    reap_stale,
+    why_unavailable,
+)
 from lab.netns.system import netns_list, pid_alive, user_exists
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,3 +151,37 @@ def test_a_killed_run_is_reaped_by_the_next_one(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 15
     assert check_clean(prefix) == []
     assert not list(registry.glob("*.json"))
+
+
+@pytest.mark.netns
+@pytest.mark.timeout(60)
+def test_snmpd_and_named_links_and_deferred_services() -> None:
+    """snmpd in a node (v2c from the host, IF-MIB from the namespace's real interfaces), link
+    names chosen by the caller, and services started after the links."""
+    if why_unavailable(snmp=True):
+        pytest.skip(str(why_unavailable(snmp=True)))
+    if not shutil.which("snmpget"):
+        pytest.skip("Net-SNMP tools (snmpget) not installed")
+    lab = NetnsLab().start()
+    try:
+        a = lab.add_node("a", snmp=SnmpService(communities=("lab-c",), agentx=False), spare_interfaces=0)
+        lab.add_node("b", frr=FrrService(), spare_interfaces=0, defer_services=True)
+        (ia, _), (ib, _) = lab.link("a", "b", "Ethernet1", "e1-1")
+        assert (ia, ib) == ("Ethernet1", "e1-1")
+        b = lab.start_services("b", frr_config="hostname b\nservice integrated-vtysh-config\n")
+        assert "hostname b" in b.vtysh("show running-config")
+        env = {"PATH": "/usr/bin:/bin", "MIBS": ""}
+        out: list[str] = []
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and len(out) < 3:
+            # a's snmpd started before the link: its ifTable cache (~3 s) shows it a bit later.
+            res = subprocess.run(
+                ["snmpwalk", "-v2c", "-c", "lab-c", "-Oqv", a.address, "1.3.6.1.2.1.31.1.1.1.1"],
+                capture_output=True, text=True, env=env, timeout=10,
+            )  # fmt: skip
+            out = [x.strip('"') for x in res.stdout.split()]
+            time.sleep(0.2)
+        assert out == ["lo", "mgmt0", "Ethernet1"]
+    finally:
+        left = lab.stop(check=False)
+    assert left == [] and check_clean(lab.prefix) == []
