@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from agent.bss.jobs import fulfilment_job, month_end_job, outages_job
 from agent.faults.jobs import announce_job, dispatch_job, prune_events, sweep_job
-from agent.jobs.snmp import JobResult, run_discovery, run_poll
+from agent.jobs.snmp import JobResult, close_fast_poller, run_discovery, run_poll
 from agent.provisioning.jobs import backup_job, recover_job, transactions_job
 from agent.runtime import Runtime
 from agent.traps import TrapService
@@ -312,6 +312,7 @@ async def _run_active(rt: Runtime, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         await agent.stop()
+        await close_fast_poller(rt)  # its socket and pool processes
         if agent.dispatcher is not None:
             agent.dispatcher.close()
         if traps is not None:

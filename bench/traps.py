@@ -170,7 +170,7 @@ def bench_snmptrapd(seconds: float) -> dict[str, Any]:
         steps, best = [], 0
         for rate in RATES:
             before, k0 = processed(), udp_rcvbuf_errors()
-            sent = send(port, rate, seconds)
+            sent, _ = send(port, rate, seconds)
             got = wait_settled(processed, before + sent) - before
             steps.append(
                 {

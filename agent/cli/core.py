@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from agent.config import Settings, load_settings
 from agent.context import Context, open_context, setup_logging
-from agent.jobs.snmp import JobResult, run_discovery, run_poll
+from agent.jobs.snmp import JobResult, close_fast_poller, run_discovery, run_poll
 from agent.output import emit, format_option
 from agent.runtime import Runtime
 from agent.scheduler import run_agent
@@ -136,6 +136,7 @@ def _run_jobs(
         try:
             return list(await asyncio.gather(*(job(rt, i) for i, _ in ids)))
         finally:
+            await close_fast_poller(rt)  # the poller processes of `poll --all`, if any
             rt.close()
 
     return asyncio.run(go())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from agent.provisioning.hostkeys import verify_at_discovery
 from agent.runtime import Runtime
 from collectors.rates import CounterPoint, compute_rates
 from collectors.snmp.collect import discover, poll_interfaces
+from collectors.snmp.fastpoll import FastPoller, PollerPool, PollRequest, PollRouter, default_processes
 from inventory.choices import DeviceStatus
 from inventory.domain import Observation, SnmpTarget
 from inventory.models import Device, InterfaceSample
@@ -150,12 +152,63 @@ def _store_discovery(rt: Runtime, device_id: int, obs: Observation) -> JobResult
         return JobResult(device.name, True, status_changed=before is not device.status)
 
 
+# The fast poller of each Runtime (and event loop): per-device state (request templates, row
+# counts, SNMPv3 engine times) lives there between polls. Keyed by id() with a weak reference,
+# as Runtime is not hashable; a pool's processes are killed if a Runtime is dropped unclosed
+# (they also exit on their own when this process goes: end-of-file on their stdin).
+_POLLERS: dict[int, tuple[weakref.ref[Runtime], asyncio.AbstractEventLoop, PollRouter]] = {}
+
+
+def fast_poller(rt: Runtime) -> PollRouter | None:
+    """The runtime's fast poller, or None when the settings select the pysnmp path."""
+    kind = rt.ctx.settings.poller
+    if kind == "pysnmp":
+        return None
+    loop = asyncio.get_running_loop()
+    key = id(rt)
+    entry = _POLLERS.get(key)
+    if entry is not None and entry[0]() is rt and entry[1] is loop:
+        return entry[2]
+    if entry is not None:
+        entry[2].terminate()  # made on another (finished) event loop, or a dead Runtime's id
+    if kind == "fast":
+        router = PollRouter(FastPoller(), None)
+    elif kind.startswith("pool"):
+        n = int(kind.partition(":")[2] or default_processes())
+        router = PollRouter(FastPoller(), PollerPool(n), threshold=0)  # everything to the pool
+    else:  # auto: in-process, with a pool for bursts on a machine with cores to spare
+        cores = default_processes()
+        router = PollRouter(FastPoller(), PollerPool(cores) if cores > 1 else None)
+    _POLLERS[key] = (weakref.ref(rt), loop, router)
+    weakref.finalize(rt, _drop_poller, key)
+    return router
+
+
+def _drop_poller(key: int) -> None:
+    entry = _POLLERS.pop(key, None)
+    if entry is not None:
+        entry[2].terminate()
+
+
+async def close_fast_poller(rt: Runtime) -> None:
+    """Close the runtime's fast poller (its socket, its pool processes). Idempotent."""
+    entry = _POLLERS.pop(id(rt), None)
+    if entry is not None:
+        await entry[2].close()
+
+
 async def run_poll(rt: Runtime, device_id: int) -> JobResult:
     plan = await asyncio.to_thread(_plan, rt, device_id)
     if not plan.discovered:
         return JobResult(plan.target.device, False, "not discovered yet", needs_discovery=True)
-    async with rt.limit:
-        obs = await poll_interfaces(rt.engine, plan.target, hc=plan.hc, expected_rows=plan.expected_rows)
+    poller = fast_poller(rt)
+    if poller is None:
+        async with rt.limit:
+            obs = await poll_interfaces(rt.engine, plan.target, hc=plan.hc, expected_rows=plan.expected_rows)
+    else:
+        # No rt.limit here: the fast poller bounds what is in flight itself, with a window
+        # sized to its socket buffer (rt.limit exists because pysnmp decoding is CPU-bound).
+        obs = await poller.poll(PollRequest(plan.target, plan.hc, plan.expected_rows))
     return await asyncio.to_thread(_store_poll, rt, device_id, obs)
 
 

@@ -9,18 +9,17 @@ need the engineer role, since a callback's query string may carry the listener's
 
 from __future__ import annotations
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from werkzeug.exceptions import NotFound
 
-from inventory import hub, queries_alarms
+from inventory import queries_alarms
 from inventory.choices import Role
 from inventory.fault_models import HubSubscription
-from web.auth import current_user, requires
+from web.auth import requires
 from web.db import db
 from web.tmf import docs
-from web.tmf.alarm_input import TYPE_KEYS
 from web.tmf.bss_blueprints import TmfApi
-from web.validation import FieldError, json_object, only
+from web.tmf.hub_register import register_listener
 
 
 def add_hub_routes(api: TmfApi) -> None:
@@ -35,24 +34,7 @@ def add_hub_routes(api: TmfApi) -> None:
 
     @requires(Role.ENGINEER)
     def register_hub() -> Response:
-        body = json_object()
-        only(body, {"callback", "query", *TYPE_KEYS})
-        callback = body.get("callback")
-        if not isinstance(callback, str):
-            raise FieldError("callback", "required: the listener's http(s) URL")
-        query = body.get("query") or ""
-        if not isinstance(query, str):
-            raise FieldError("query", 'must be a string such as "eventType=ProductOrderStateChangeEvent"')
-        user = current_user()
-        assert user is not None  # the gate let only a logged-in user this far
-        session = db()
-        allow = hub.parse_networks(current_app.config.get("HUB_ALLOW_NETWORKS", ""))
-        try:
-            sub = hub.register(session, api.api, callback, query, user.name, allow)
-        except hub.HubError as exc:
-            field, _, message = str(exc).partition(": ")
-            raise FieldError(field, message) from None
-        session.commit()
+        sub = register_listener(api.api, "ProductOrderStateChangeEvent")
         response = docs.one(docs.hub_doc(sub, location(sub)), status=201)
         response.headers["Location"] = location(sub)
         return response

@@ -580,3 +580,24 @@ class NotificationVerifier:
             return Notification(h.engine_id, h.user_name, h.flags, h.msg_id, scoped, ps, pe)
         _ce, _cn, ps, pe = _scoped_pdu_bounds(data, h.data_start, h.end)
         return Notification(h.engine_id, h.user_name, h.flags, h.msg_id, data, ps, pe)
+
+
+# ---------------------------------------------------------------------------------------------
+# The requesting side (the fast poller, collectors.snmp.fastpoll): the agent is authoritative
+# ---------------------------------------------------------------------------------------------
+
+MessageHeader = _Header
+
+
+def parse_message_header(data: bytes) -> MessageHeader:
+    """The parsed header of a v3 message (any direction). Raises BERError when the message is
+    malformed or not USM, so a client can count-and-drop it like any other bad datagram."""
+    try:
+        return _parse_header(data)
+    except (_UnknownModel, _InvalidMsg) as exc:
+        raise BERError("not a USM message") from exc
+
+
+def scoped_pdu_bounds(buf: bytes, pos: int, end: int) -> tuple[bytes, bytes, int, int]:
+    """Public form of the ScopedPDU parser: (contextEngineID, contextName, PDU start, PDU end)."""
+    return _scoped_pdu_bounds(buf, pos, end)
