@@ -47,6 +47,7 @@ from inventory.bss_models import (
 )
 from inventory.choices import DeviceStatus, OrderState, ProblemState, ServiceState, TxState
 from inventory.fault_models import MaintenanceTarget, MaintenanceWindow, Service
+from inventory.hub import parse_networks, register
 from inventory.models import Device
 from inventory.provisioning_models import Transaction
 from inventory.store import import_hosts
@@ -219,7 +220,9 @@ def order_state(ctx: Context, order_id: str) -> tuple[OrderState, str]:
 
 def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook], lab: SimLab) -> None:
     ctx, smtp, hook = agent
+    bss_listener = Hook()  # the BSS's TMF622 listener
     with ctx.begin() as s:
+        register(s, "productOrderingManagement", bss_listener.url, "", "bss", parse_networks("127.0.0.0/8"))
         order_id = place_order(s, order_body(), idempotency_key="e2e-1", user="bss").id
     wait_for(
         lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
@@ -230,6 +233,11 @@ def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook],
     assert state is OrderState.COMPLETED, error
     running = str(lab.fault(op="config-show", node="acc1")["running"])
     assert f"interface {PORT}.{VLAN}" in running and "203.0.113.1/30" in running
+    # The BSS heard each state once, in order, with distinct event ids.
+    wait_for(lambda: _order_states(bss_listener)[-1:] == ["completed"], timeout=15, what="events")
+    bss_listener.close()
+    assert _order_states(bss_listener) == ["inProgress", "completed"]
+    assert len({h.get("webhook-id") for h, _ in bss_listener.posts}) == len(bss_listener.posts)
 
     # The customer's port is cut: one problem, one e-mail and one webhook saying so.
     lab.fault(op="link", node="acc1", interface=PORT, state="down")
@@ -274,6 +282,14 @@ def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook],
         assert rec.amount == Decimal("19.90") and rec.currency == "EUR"  # 10% of 199.00
         again = credit_for_problem(s, problem, utcnow())  # recomputing books nothing new
         assert all(not c.changed for c in again)
+
+
+def _order_states(listener: Hook) -> list[str]:
+    return [
+        str(doc["event"]["productOrder"]["state"])
+        for _, doc in listener.posts
+        if doc.get("eventType") == "ProductOrderStateChangeEvent"
+    ]
 
 
 def _problems(ctx: Context) -> list[ServiceProblem]:

@@ -26,14 +26,18 @@ from agent.context import Context
 from agent.jobs.snmp import run_discovery
 from agent.provisioning.drift import apply_drift
 from agent.provisioning.executor import Executor
+from agent.provisioning.jobs import backup_device
+from agent.runtime import Runtime
 from bss_bridge.provisioning import submit_many
-from inventory.choices import AlarmState, TxDeviceState, TxState
+from inventory.accounts import create_token, create_user
+from inventory.choices import AlarmState, Role, TxDeviceState, TxState
 from inventory.fault_models import Alarm
 from inventory.models import Device
 from inventory.provisioning_models import ConfigAccess, Transaction
 from inventory.store import import_hosts
 from tests.e2e.conftest import SimLab, lab_inventory, start_lab, stop_lab
 from tests.e2e.test_sim_discovery import run_all
+from web import create_app
 
 pytestmark = pytest.mark.slow
 
@@ -226,8 +230,13 @@ def test_drift_is_reported_on_the_service_whose_lines_moved(ctx: Context, prov_l
     )
     with ctx.begin() as s:
         acc2 = s.scalars(select(Device).where(Device.name == "acc2")).one().id
-    found = apply_drift(ctx, acc2, running(prov_lab, "acc2"))
-    assert [d.service for d in found] == ["INET-D"] and found[0].missing
+    # The scheduled check (a backup over SSH, then the drift comparison) reports it.
+    rt = Runtime(ctx)
+    try:
+        ok, note = backup_device(rt, acc2, "scheduled")
+    finally:
+        rt.close()
+    assert ok and "drift on 1 service" in note, note
     with ctx.begin() as s:
         alarm = s.scalars(select(Alarm).where(Alarm.reduction_key.like("acc2/service=INET-D/%"))).one()
         assert alarm.state is not AlarmState.CLEARED
@@ -273,3 +282,63 @@ def test_rotated_host_key_is_refused_and_alarmed(ctx: Context, prov_lab: SimLab)
             select(Alarm).where(Alarm.device_id == acc2, Alarm.state != AlarmState.CLEARED)
         ).all()
         assert any("host" in a.reduction_key for a in alarms), [a.reduction_key for a in alarms]
+
+
+def test_canary_secrets_never_rest_in_backups_logs_or_api(ctx: Context, prov_lab: SimLab, home: Path) -> None:
+    """Secrets on a device (a local user's password, an SNMP community) and the login the
+    agent uses: after a transaction (pre/post backups, journal) and a scheduled backup, none
+    is in the database files, the logs, or any API answer about them."""
+    pw, community = "canary-e2e-pw-XYZ", "canary-e2e-comm-XYZ"
+    prov_lab.fault(
+        op="config-edit",
+        node="acc2",
+        lines=[f"username canary privilege 15 secret 0 {pw}", f"snmp-server community {community} ro"],
+    )
+    login = prov_lab.node("acc2").password
+    try:
+        state, tx_id = run(ctx, [internet(sid="INET-S")])
+        assert state is TxState.DONE, tx_doc(ctx, tx_id)[0].error
+        with ctx.begin() as s:
+            acc2 = s.scalars(select(Device).where(Device.name == "acc2")).one().id
+        rt = Runtime(ctx)
+        try:
+            ok, _ = backup_device(rt, acc2, "scheduled")
+        finally:
+            rt.close()
+        assert ok
+        assert pw in running(prov_lab, "acc2")  # the device really holds them
+        app = create_app({"DATABASE_URL": ctx.settings.database_url, "SECRET_KEY": "k" * 32, "TESTING": True})
+        with ctx.begin() as s:
+            user = create_user(s, "auditor", "a-long-password-1", Role.ADMIN)
+            token = create_token(s, user)
+        client = app.test_client()
+        auth = {"Authorization": f"Bearer {token}"}
+        answers = []
+        for path in (f"/api/v1/transactions/{tx_id}", "/api/v1/transactions", "/api/v1/config/acc2/versions",
+                     "/api/v1/config/acc2/diff", "/api/v1/config/drift", "/api/v1/devices/acc2"):  # fmt: skip
+            r = client.get(path, headers=auth)
+            assert r.status_code == 200, (path, r.status_code)
+            answers.append(r.get_data(as_text=True))
+        versions = client.get("/api/v1/config/acc2/versions", headers=auth).get_json()
+        items = (
+            versions if isinstance(versions, list) else versions.get("versions", versions.get("items", []))
+        )
+        for v in items:
+            r = client.get(f"/api/v1/config/acc2/versions/{v['id']}", headers=auth)
+            assert r.status_code == 200
+            answers.append(r.get_data(as_text=True))
+        assert any("<masked:" in a for a in answers)  # the configurations were there, masked
+        stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+        # The lab's login is checked too where it is distinctive (the sim's default "admin" is
+        # also a user name, so it is in the database as a name, which proves nothing).
+        canaries = [pw, community] + ([login] if len(login) >= 8 and login != "admin" else [])
+        for canary in canaries:
+            assert canary.encode() not in stored, f"{canary} rests in {home}"
+            assert not any(canary in a for a in answers), f"{canary} in an API answer"
+    finally:
+        prov_lab.fault(
+            op="config-edit",
+            node="acc2",
+            lines=["no username canary", f"no snmp-server community {community}"],
+        )
+        run(ctx, [internet(sid="INET-S", action="delete")])
