@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["sim_responder.py", "poll.py", "traps.py"]
+BENCHES = ["sim_responder.py", "poll.py", "traps.py", "provision.py", "orders.py"]
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bss_bridge.provisioning import settle_service, submit
+from bss_bridge.provisioning import live_instances, settle_service, submit
 from inventory.bss_models import (
     BillingAccount,
     Customer,
@@ -195,9 +195,7 @@ def _port_speed_ok(s: Session, params: Mapping[str, Any], m_name: str, where: st
             )
         ):
             errors[f"{at}.port"] = f"{device.name} {port.name} is a network link, not a customer port"
-        for inst in s.scalars(select(ServiceInstance)):
-            if inst.service_id == own_service or inst.service.state is ServiceState.TERMINATED:
-                continue
+        for inst in live_instances(s, own_service):
             for other in model(inst.model).endpoints_of(inst.params):
                 same_port = other.get("device") == device.name and other.get("port") == port.name
                 # The same customer may add VLANs on its own port; nobody else may.

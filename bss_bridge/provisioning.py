@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from inventory.choices import ServiceAction, ServiceState, TxState
 from inventory.fault_models import Service, ServiceResource
@@ -57,10 +57,23 @@ def _devices_of(m: ServiceModel, params: Mapping[str, Any] | None) -> set[str]:
     return {str(e["device"]) for e in m.endpoints_of(params)} if params else set()
 
 
+def live_instances(s: Session, exclude_service: int | None = None) -> list[ServiceInstance]:
+    """Every service instance not terminated, with its service loaded in the same query
+    (qualifying an order looks at all of them: one query, not one per instance)."""
+    rows = s.scalars(
+        select(ServiceInstance)
+        .join(Service, Service.id == ServiceInstance.service_id)
+        .where(Service.state != ServiceState.TERMINATED)
+        .options(contains_eager(ServiceInstance.service))
+    )
+    return [r for r in rows if r.service_id != exclude_service]
+
+
 def _qualify(s: Session, m: ServiceModel, params: Mapping[str, Any], service_pk: int | None) -> None:
     """The network can take this service: devices reachable for changes, ports exist, the
     VLAN is free on each port."""
     errors: dict[str, str] = {}
+    others: list[ServiceInstance] | None = None
     for i, end in enumerate(m.endpoints_of(params)):
         where = f"endpoints.{i}." if m.endpoints == "pair" else ""
         device = s.scalar(select(Device).where(Device.name == end["device"]))
@@ -73,9 +86,9 @@ def _qualify(s: Session, m: ServiceModel, params: Mapping[str, Any], service_pk:
         if known_ports and end["port"] not in known_ports:
             errors[f"{where}port"] = f"{device.name} has no port {end['port']!r}"
         vlan = params.get("vlan")
-        for other in s.scalars(select(ServiceInstance)):
-            if other.service_id == service_pk or other.service.state == ServiceState.TERMINATED:
-                continue
+        if others is None:
+            others = live_instances(s, service_pk)
+        for other in others:
             om = model(other.model)
             for oend in om.endpoints_of(other.params):
                 if (

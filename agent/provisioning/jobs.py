@@ -15,7 +15,7 @@ from agent.provisioning.executor import Executor, interrupted, planned
 from agent.provisioning.hostkeys import open_checked
 from agent.runtime import Runtime
 from inventory.models import Device
-from inventory.provisioning_models import ConfigAccess
+from inventory.provisioning_models import ConfigAccess, TransactionDevice
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,49 @@ async def recover_job(rt: Runtime) -> int:
     return len(ids)
 
 
+PARALLEL_TRANSACTIONS = 4
+
+
+def runnable_batch(queue: list[tuple[str, set[int]]], limit: int = PARALLEL_TRANSACTIONS) -> list[str]:
+    """The planned transactions (oldest first, with their devices) that may run together:
+    no two share a device, and none overtakes an older one on a device they share (an older
+    transaction left waiting still holds its devices for this round)."""
+    held: set[int] = set()
+    batch: list[str] = []
+    for tx_id, devices in queue:
+        if len(batch) < limit and not devices & held:
+            batch.append(tx_id)
+        held |= devices
+    return batch
+
+
+def _planned_with_devices(rt: Runtime) -> list[tuple[str, set[int]]]:
+    ids = planned(rt.ctx)
+    with rt.ctx.begin() as s:
+        rows = s.execute(
+            select(TransactionDevice.transaction_id, TransactionDevice.device_id).where(
+                TransactionDevice.transaction_id.in_(ids)
+            )
+        ).all()
+    devices: dict[str, set[int]] = {tx_id: set() for tx_id in ids}
+    for tx_id, device_id in rows:
+        devices[tx_id].add(device_id)
+    return [(tx_id, devices[tx_id]) for tx_id in ids]
+
+
 async def transactions_job(rt: Runtime) -> int:
-    """Run what the web process or the BSS bridge planned (one at a time, oldest first)."""
-    done = 0
-    for tx_id in await asyncio.to_thread(planned, rt.ctx):
+    """Run what the web process or the BSS bridge planned: transactions on disjoint devices
+    together (a burst of orders on different switches does not queue behind each other),
+    those sharing a device in the order they were planned."""
+    queue = await asyncio.to_thread(_planned_with_devices, rt)
+    batch = runnable_batch(queue)
+
+    async def one(tx_id: str) -> None:
         state = await asyncio.to_thread(Executor(rt.ctx).run, tx_id)
         log.info("transaction %s: %s", tx_id, state.value)
-        done += 1
-    return done
+
+    await asyncio.gather(*(one(tx_id) for tx_id in batch))
+    return len(batch)
 
 
 def backup_device(rt: Runtime, device_id: int, source: str = "scheduled") -> tuple[bool, str]:

@@ -107,6 +107,16 @@ def active(ctx: Context) -> dict[str, Alarm]:
         return {a.reduction_key: a for a in s.scalars(select(Alarm).where(Alarm.state != AlarmState.CLEARED))}
 
 
+# The sim's traffic follows the clock (a sine anchored to wall time), so at some hours a core
+# link runs above the utilisation threshold: such alarms are real, and not what these tests
+# are about.
+THRESHOLD_KINDS = ("util-in", "util-out", "errors-in", "errors-out")
+
+
+def outages(ctx: Context) -> dict[str, Alarm]:
+    return {k: a for k, a in active(ctx).items() if not k.endswith(THRESHOLD_KINDS)}
+
+
 def alarms(ctx: Context) -> dict[str, list[Alarm]]:
     out: dict[str, list[Alarm]] = {}
     with ctx.begin() as s:
@@ -177,11 +187,13 @@ def test_core_down_one_root_behind_it_suppressed_dual_homed_not(agent, lab: SimL
     # ports that faced core1 went dark on the neighbours that are still reachable: symptoms
     facing = [a for k, a in act.items() if k.endswith("/link") and k.split("/")[0] in ("core2", "pe2")]
     assert facing and all(a.suppressed_by_id == root.id for a in facing)
-    roots = [a for a in act.values() if a.is_root_cause and not a.planned]
+    roots = [
+        a for k, a in act.items() if a.is_root_cause and not a.planned and not k.endswith(THRESHOLD_KINDS)
+    ]
     assert [a.reduction_key for a in roots] == ["core1/device/device"]
     lab.fault(op="node", node="core1", state="up")
     try:
-        wait_for(lambda: not active(ctx), timeout=40, what="all clear after core1 returns")
+        wait_for(lambda: not outages(ctx), timeout=40, what="all clear after core1 returns")
     except AssertionError:
         with ctx.begin() as s:
             for d in s.scalars(select(Device)):
