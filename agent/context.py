@@ -60,4 +60,7 @@ def setup_logging(settings: Settings, name: str, *, to_file: bool = True) -> Non
     # pysnmp and apscheduler are chatty at INFO about things an operator does not act on.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("pysnmp").setLevel(logging.WARNING)
+    # One line per SSH session ("Connected (version 2.0, ...)") drowns the agent's own log.
+    for chatty in ("paramiko", "ncclient", "netmiko"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     root._ossagent_configured = True  # type: ignore[attr-defined]

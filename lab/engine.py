@@ -271,8 +271,11 @@ def hosts(st: sim.LabState) -> tuple[list[InventoryHost], dict[str, dict[str, An
 
 def config_access(n: sim.NodeState) -> ConfigAccessSpec | None:
     """How the agent changes a lab node: NETCONF where the node has it, else its SSH CLI.
+    An FRR router (the netns engine) is changed through vtysh over SSH: its service templates
+    are CLI ones, and netconfd beside it holds only a stand-in ietf-interfaces datastore.
     The host key is not copied: the agent learns it on first discovery like on any network."""
-    if "netconf" in n.faces and n.netconf_port:
+    cli_first = n.platform == "frr" and "cli" in n.faces and bool(n.ssh_port)
+    if "netconf" in n.faces and n.netconf_port and not cli_first:
         return ConfigAccessSpec("netconf", n.platform, n.netconf_port, n.username, Secret(n.password))
     if "cli" in n.faces and n.ssh_port:
         platform = (
