@@ -14,8 +14,8 @@ counted), so the ratio is our cost over the database's.
 Order-to-completed latency: the agent (``run_agent``: scheduler, executor, fulfilment) runs on
 the same lab (SQLite); orders on distinct cabled ports are placed together and each is timed
 from its order date to COMPLETED (the transaction done, and a rediscovery showing the new
-subinterface up). Transactions run one at a time, oldest first, so the figure includes the
-queue. The reference: the executor's own time per transaction in the same run.
+subinterface up). The agent runs up to 4 transactions on disjoint devices together, so
+the figure includes queueing. The reference: the executor's own time per transaction in the same run.
 
     .venv/bin/python bench/orders.py                  # 150 orders per backend, 20 to complete
     .venv/bin/python bench/orders.py --quick          # 40 orders on SQLite, 4 to complete
@@ -419,7 +419,7 @@ def main() -> int:
         print(
             f"\norder-to-completed on the sim lab (agent running on SQLite; {count} orders placed together on distinct "
             "cabled ports;\npoll_interval_s=2, reconcile_interval_s=1 as in tests/e2e/test_sim_bss.py; "
-            "transactions run one at a time)"
+            "up to 4 transactions at once)"
         )
         print(f"{'':<22} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
         for label, xs in (

@@ -12,7 +12,6 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
@@ -42,8 +41,10 @@ def send_email(settings: Settings, msg: CustomerMessage) -> Attempt:
     mail["From"] = settings.smtp_from
     mail["To"] = msg.recipient
     mail["Subject"] = msg.subject
-    # The same Message-ID on every retry, so a receiver (or a mail system) can drop duplicates.
-    mail["Message-ID"] = make_msgid(idstring=msg.id, domain="ossagent")
+    # The same Message-ID on every retry, so a receiver (or a mail system) can drop duplicates:
+    # SMTP has no idempotency, and a sender killed after the server took the mail resends it.
+    # (email.utils.make_msgid would add a timestamp, the pid and random bits per attempt.)
+    mail["Message-ID"] = f"<{msg.id}@ossagent>"
     mail["X-OSSAgent-Message-Id"] = msg.id
     mail.set_content(msg.content)
     try:
