@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import shutil
 import sys
 import tempfile
@@ -41,7 +40,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from benchlib import Lab, drop_pg, pct, pg_database, sim_lab  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Column,
     Integer,
@@ -49,11 +50,9 @@ from sqlalchemy import (  # noqa: E402
     String,
     Table,
     Text,
-    create_engine,
     func,
     insert,
     select,
-    text,
 )
 
 from agent.config import load_settings  # noqa: E402
@@ -70,11 +69,9 @@ from inventory.models import Base, Device  # noqa: E402
 from inventory.provisioning_models import Transaction  # noqa: E402
 from inventory.store import import_hosts  # noqa: E402
 from lab import engine as lab_engine  # noqa: E402
-from lab import sim  # noqa: E402
 from tests.agent_harness import Background  # noqa: E402
 from tests.helpers import free_udp_port  # noqa: E402
 
-PG_URL = os.environ.get("OSSAGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SWITCHES, CABLED = 5, range(3, 7)  # acc0..acc4, customer ports Ethernet3..Ethernet6 cabled
 PORTS = [(f"acc{d}", f"Ethernet{p}") for d in range(SWITCHES) for p in CABLED]
 
@@ -94,36 +91,12 @@ def write_topology(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-@dataclass
-class Lab:
-    state: sim.LabState
-    root: Path
-
-
 @contextlib.contextmanager
-def sim_lab(tmp: Path) -> Iterator[Lab]:
+def orders_lab(tmp: Path) -> Iterator[Lab]:
     topo = tmp / "orders.clab.yml"
     write_topology(topo)
-    root = tmp / "labstate"
-    state: sim.LabState | None = None
-    for _ in range(5):
-        try:
-            state = lab_engine.up(
-                topo,
-                root,
-                address_base=f"127.{random.randint(100, 250)}.{random.randint(1, 250)}",
-                snmp_port=random.randint(20000, 60000),
-            )
-            break
-        except sim.LabError:  # a port taken by chance: another block
-            continue
-    if state is None:
-        raise RuntimeError("could not start the sim lab")
-    try:
-        yield Lab(state, root)
-    finally:
-        with contextlib.suppress(lab_engine.LabError):
-            lab_engine.down(root, state.name)
+    with sim_lab(topo, tmp / "labstate") as lab:
+        yield lab
 
 
 @contextlib.contextmanager
@@ -334,34 +307,7 @@ def bench_completion(tmp: Path, lab: Lab, count: int) -> Completion:
 
 
 # ---------------------------------------------------------------------------- PostgreSQL
-def pg_database() -> str | None:
-    try:
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        name = f"ossagent_orders_{os.getpid()}"
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return PG_URL.rsplit("/", 1)[0] + "/" + name
-    except Exception as exc:
-        print(f"PostgreSQL unreachable ({exc.__class__.__name__}); skipping it")
-        return None
-
-
-def drop_pg(url: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
-
-
 # ---------------------------------------------------------------------------- report
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="40 orders on SQLite only, 4 to complete")
@@ -378,11 +324,11 @@ def main() -> int:
     accepted: list[Accepted] = []
     completion: Completion | None = None
     try:
-        with sim_lab(tmp) as lab:
+        with orders_lab(tmp) as lab:
             if backend in ("sqlite", "both"):
                 accepted.append(bench_accepted("SQLite", f"sqlite:///{tmp / 'orders.db'}", tmp, lab, n))
             if backend in ("postgresql", "both"):
-                url = pg_database()
+                url = pg_database("ossagent_orders")
                 if url:
                     try:
                         accepted.append(bench_accepted("PostgreSQL", url, tmp, lab, n))

@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -45,7 +44,9 @@ from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from benchlib import Lab, pct, sim_lab  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 import provisioners.drivers  # noqa: E402,F401  (registers the drivers)
@@ -83,36 +84,12 @@ def write_topology(path: Path, n: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-@dataclass
-class Lab:
-    state: sim.LabState
-    root: Path
-
-
 @contextlib.contextmanager
-def sim_lab(tmp: Path, n: int) -> Iterator[Lab]:
+def bench_lab(tmp: Path, n: int) -> Iterator[Lab]:
     topo = tmp / "bench.clab.yml"
     write_topology(topo, n)
-    root = tmp / "labstate"
-    state: sim.LabState | None = None
-    for _ in range(5):
-        try:
-            state = lab_engine.up(
-                topo,
-                root,
-                address_base=f"127.{random.randint(100, 250)}.{random.randint(1, 250)}",
-                snmp_port=random.randint(20000, 60000),
-            )
-            break
-        except sim.LabError:  # a port taken by chance: another block
-            continue
-    if state is None:
-        raise RuntimeError("could not start the sim lab")
-    try:
-        yield Lab(state, root)
-    finally:
-        with contextlib.suppress(lab_engine.LabError):
-            lab_engine.down(root, state.name)
+    with sim_lab(topo, tmp / "labstate") as lab:
+        yield lab
 
 
 def import_and_discover(ctx: Context, lab: Lab) -> float:
@@ -325,34 +302,33 @@ def raw_netmiko(node: sim.NodeState, payload: str) -> float:
     """The same lines pushed with netmiko alone: connect, enable, config, save, disconnect."""
     from netmiko import ConnectHandler
 
+    from provisioners.hostkeys import fetch_host_key, known_hosts_file
+
     lines = payload_lines(payload, clidiff.EOS)
-    t0 = time.perf_counter()
-    conn = ConnectHandler(
-        device_type="arista_eos", host=node.address, port=node.ssh_port, username=node.username,
-        password=node.password, secret=node.password, allow_agent=False, use_keys=False,
-        system_host_keys=False, ssh_strict=False,
-    )  # fmt: skip
-    try:
-        if not conn.check_enable_mode():
-            conn.enable()
-        out = conn.send_config_set(lines, error_pattern=r"^\s*%.*$")
-        conn.save_config()
-    finally:
-        conn.disconnect()
-    elapsed = time.perf_counter() - t0
+    # Pinned like the driver's sessions (one-entry known_hosts, strict), so the reference pays
+    # the same host-key check and never trusts an unknown key.
+    key = fetch_host_key(node.address, node.ssh_port, timeout=10.0)
+    with known_hosts_file(node.address, node.ssh_port, key) as known_hosts:
+        t0 = time.perf_counter()
+        conn = ConnectHandler(
+            device_type="arista_eos", host=node.address, port=node.ssh_port, username=node.username,
+            password=node.password, secret=node.password, allow_agent=False, use_keys=False,
+            ssh_strict=True, system_host_keys=False, alt_host_keys=True, alt_key_file=str(known_hosts),
+        )  # fmt: skip
+        try:
+            if not conn.check_enable_mode():
+                conn.enable()
+            out = conn.send_config_set(lines, error_pattern=r"^\s*%.*$")
+            conn.save_config()
+        finally:
+            conn.disconnect()
+        elapsed = time.perf_counter() - t0
     if "%" in out:
         raise RuntimeError(f"raw netmiko push refused: {out[-300:]}")
     return elapsed
 
 
 # ---------------------------------------------------------------------------- report
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="sizes 1 and 10 on a 10-device lab, one round")
@@ -369,7 +345,7 @@ def main() -> int:
     os.environ["OSSAGENT_DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
     os.environ.pop("OSSAGENT_CONFIG", None)
     try:
-        with sim_lab(tmp, n) as lab:
+        with bench_lab(tmp, n) as lab:
             ctx = open_context(load_settings({"snmp_timeout_s": 1.0, "snmp_retries": 1}))
             try:
                 disc = import_and_discover(ctx, lab)

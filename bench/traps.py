@@ -29,8 +29,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from benchlib import drop_pg, pg_database  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from agent.config import load_settings  # noqa: E402
 from agent.context import open_context  # noqa: E402
@@ -45,7 +47,6 @@ from tests.trapgen import LINK_DOWN, LINK_UP, v2c  # noqa: E402
 
 SOURCES = [f"127.0.9.{i}" for i in range(10, 20)]
 RATES = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000]
-PG_URL = os.environ.get("OSSAGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def udp_rcvbuf_errors() -> int:
@@ -191,26 +192,6 @@ def bench_snmptrapd(seconds: float) -> dict[str, Any]:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def pg_database() -> str | None:
-    try:
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        name = f"ossagent_bench_{os.getpid()}"
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return PG_URL.rsplit("/", 1)[0] + "/" + name
-    except Exception as exc:
-        print(f"PostgreSQL unreachable ({exc.__class__.__name__}); skipping it")
-        return None
-
-
-def drop_pg(url: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def show(label: str, r: dict[str, Any]) -> None:
     print(f"\n{label}")
     print(
@@ -242,7 +223,7 @@ def main() -> int:
         results["ossagent on SQLite"] = bench_ossagent(f"sqlite:///{tmp / 'b.db'}", args.seconds)
         shutil.rmtree(tmp, ignore_errors=True)
     if args.backend in ("postgresql", "both"):
-        url = pg_database()
+        url = pg_database("ossagent_bench")
         if url:
             try:
                 results["ossagent on PostgreSQL"] = bench_ossagent(url, args.seconds)
