@@ -57,6 +57,13 @@ def require(cond: bool, device: str, phase: str, message: str) -> None:
         raise DriverError(device, phase, message)
 
 
+def require_stage(device: str, stage: Stage, needed: Stage, phase: str) -> None:
+    """The contract's order (prepare -> commit -> confirm), the same refusal in every driver."""
+    if stage is not needed:
+        what = "prepared" if needed is Stage.PREPARED else "committed"
+        raise DriverError(device, phase, f"nothing {what} (change is {stage.value})")
+
+
 def hms(seconds: int) -> str:
     """``hh:mm:ss`` (EOS ``commit timer``)."""
     seconds = max(1, int(seconds))

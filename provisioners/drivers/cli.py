@@ -46,7 +46,7 @@ from typing import Any
 
 from provisioners.contract import DeviceAccess, DriverError, HostKeyMismatch, NativeChange, register
 from provisioners.diff import cli as clidiff
-from provisioners.drivers._common import Stage, first_line, hms, scrub, txn_name
+from provisioners.drivers._common import Stage, first_line, hms, require_stage, scrub, txn_name
 from provisioners.hostkeys import explain_refusal, format_key, known_hosts_file, require_key
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,14 @@ def missing_lines(running: str, lines: list[str]) -> list[str]:
         elif s not in children:
             missing.append(f"{header} / {s}")
     return missing
+
+
+def require_applied(device: str, running: str, lines: list[str]) -> None:
+    """A device that answered without an error but does not show every line did not apply
+    the change: say which lines are missing."""
+    missing = missing_lines(running, lines)
+    if missing:
+        raise DriverError(device, "commit", "not applied: running-config lacks " + "; ".join(missing[:10]))
 
 
 class CliDriver:
@@ -391,8 +399,7 @@ class CliDriver:
 
     def commit(self, confirm_timeout_s: int, comment: str) -> None:
         with self._mutex:
-            if self._stage is not Stage.PREPARED:
-                raise DriverError(self.device, "commit", f"nothing prepared (change is {self._stage.value})")
+            require_stage(self.device, self._stage, Stage.PREPARED, "commit")
             if self.eos:
                 assert self._session is not None
                 self._session_cmd(
@@ -403,18 +410,11 @@ class CliDriver:
                 # From the first line on, something may be applied: rollback must compensate.
                 self._stage = Stage.COMMITTED
                 self._send_lines(self._lines, "commit")
-            missing = missing_lines(self._running("commit"), self._lines)
-            if missing:
-                raise DriverError(
-                    self.device, "commit", "not applied: running-config lacks " + "; ".join(missing[:10])
-                )
+            require_applied(self.device, self._running("commit"), self._lines)
 
     def confirm(self) -> None:
         with self._mutex:
-            if self._stage is not Stage.COMMITTED:
-                raise DriverError(
-                    self.device, "confirm", f"nothing committed (change is {self._stage.value})"
-                )
+            require_stage(self.device, self._stage, Stage.COMMITTED, "confirm")
             if self.eos:
                 self._session_cmd(f"configure session {self._session} commit", "confirm")
             self._save("confirm")

@@ -33,8 +33,8 @@ from typing import Any
 
 from provisioners.contract import DeviceAccess, DriverError, HostKeyMismatch, NativeChange, register
 from provisioners.diff import cli as clidiff
-from provisioners.drivers._common import Stage, first_line, scrub, txn_name
-from provisioners.drivers.cli import ERROR_PATTERN, missing_lines, normalize, payload_lines
+from provisioners.drivers._common import Stage, first_line, require_stage, scrub, txn_name
+from provisioners.drivers.cli import ERROR_PATTERN, normalize, payload_lines, require_applied
 from provisioners.hostkeys import explain_refusal, format_key, known_hosts_file, require_key
 
 log = logging.getLogger(__name__)
@@ -216,8 +216,7 @@ class NapalmDriver:
 
     def commit(self, confirm_timeout_s: int, comment: str) -> None:
         with self._mutex:
-            if self._stage is not Stage.PREPARED:
-                raise DriverError(self.device, "commit", f"nothing prepared (change is {self._stage.value})")
+            require_stage(self.device, self._stage, Stage.PREPARED, "commit")
             kwargs: dict[str, Any] = {}
             if self.supports_confirmed_commit:
                 kwargs["revert_in"] = int(confirm_timeout_s)
@@ -229,18 +228,11 @@ class NapalmDriver:
             self._pending_revert = bool(kwargs)
             self._stage = Stage.COMMITTED
             if self._merge_lines:
-                missing = missing_lines(self._running("commit"), self._merge_lines)
-                if missing:
-                    raise DriverError(
-                        self.device, "commit", "not applied: running-config lacks " + "; ".join(missing[:10])
-                    )
+                require_applied(self.device, self._running("commit"), self._merge_lines)
 
     def confirm(self) -> None:
         with self._mutex:
-            if self._stage is not Stage.COMMITTED:
-                raise DriverError(
-                    self.device, "confirm", f"nothing committed (change is {self._stage.value})"
-                )
+            require_stage(self.device, self._stage, Stage.COMMITTED, "confirm")
             if self._pending_revert:
                 self._call("confirm", self._dev.confirm_commit)
                 self._pending_revert = False

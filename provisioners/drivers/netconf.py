@@ -44,7 +44,7 @@ from lxml import etree
 
 from provisioners.contract import DeviceAccess, DriverError, NativeChange, register
 from provisioners.diff import xml as xmldiff
-from provisioners.drivers._common import Stage, first_line, scrub, txn_name
+from provisioners.drivers._common import Stage, first_line, require_stage, scrub, txn_name
 from provisioners.drivers._xmledit import EditError, apply_edit
 from provisioners.hostkeys import explain_refusal, format_key, require_key
 
@@ -309,8 +309,7 @@ class NetconfDriver:
 
     def commit(self, confirm_timeout_s: int, comment: str) -> None:
         with self._mutex:
-            if self._stage is not Stage.PREPARED:
-                raise DriverError(self.device, "commit", f"nothing prepared (change is {self._stage.value})")
+            require_stage(self.device, self._stage, Stage.PREPARED, "commit")
             assert self._expected is not None and self._payload is not None
             if comment:
                 self._persist = txn_name(comment)
@@ -338,10 +337,7 @@ class NetconfDriver:
 
     def confirm(self) -> None:
         with self._mutex:
-            if self._stage is not Stage.COMMITTED:
-                raise DriverError(
-                    self.device, "confirm", f"nothing committed (change is {self._stage.value})"
-                )
+            require_stage(self.device, self._stage, Stage.COMMITTED, "confirm")
             if self._confirmed_pending:
                 if self.persist:
                     token = self._persist
