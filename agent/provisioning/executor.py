@@ -25,7 +25,6 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -349,15 +348,9 @@ class Executor:
         """Back to the pre-change configuration, and check that is where the device is."""
         d = self._connect(st)
         d.rollback()
-        running = d.get_config()
-        back = st.fragment_before
-        drifted = self._drifted(st)
-        absent = [x for x in missing(st.format, back, running) if x not in drifted]
-        still = lingering(st.format, st.fragment_after, back, running)
-        if absent or still:
-            raise TxFailure(
-                st.device, f"rolled back but not to the pre state ({'; '.join([*absent, *still][:5])})"
-            )
+        left = self._restored(st, d.get_config())
+        if left:
+            raise TxFailure(st.device, f"rolled back but not to the pre state ({'; '.join(left[:5])})")
         self._device_state(st, TxDeviceState.ROLLED_BACK)
         self._log(tx_id, "rolled back to the pre-change configuration", st.device)
 
@@ -488,6 +481,3 @@ def planned(ctx: Context) -> list[str]:
                 .order_by(Transaction.created_at)
             )
         )
-
-
-_ = datetime
