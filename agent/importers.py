@@ -157,7 +157,7 @@ def parse_nornir(path: Path, doc: Mapping[str, Any]) -> ImportPlan:
         port, profile, creds = _snmp_of(str(name), snmp, where)
         plan.hosts.append(
             InventoryHost(
-                config_access=_config_access(h, where),
+                config_access=_config_access(h, where, data),
                 name=str(name),
                 host=str(hostname),
                 snmp_port=port,
@@ -178,11 +178,22 @@ _PLATFORMS = {"nokia_srlinux": "srlinux", "srlinux": "srlinux", "arista_ceos": "
               "linux": "frr", "frr": "frr", "cisco_ios": "ios", "ios": "ios"}  # fmt: skip
 
 
-def _config_access(h: Mapping[str, Any], where: str) -> ConfigAccessSpec | None:
-    """Configuration access from a Nornir host's connection options (netconf, netmiko, napalm)."""
+_PLUGINS = (("netconf", "netconf"), ("netmiko", "cli"), ("napalm", "napalm"))
+
+
+def _config_access(
+    h: Mapping[str, Any], where: str, data: Mapping[str, Any] | None = None
+) -> ConfigAccessSpec | None:
+    """Configuration access from a Nornir host's connection options (netconf, netmiko, napalm):
+    the one ``data.config_face`` names, else NETCONF first, except on FRR, which is changed
+    through vtysh (netmiko) where it has both. ``data.config_platform`` names the models or
+    dialect of that face when they are not the host's platform (netconfd beside FRR: ietf)."""
+    data = data or {}
     opts = h.get("connection_options") or {}
     platform = _PLATFORMS.get(str(h.get("platform") or ""), str(h.get("platform") or ""))
-    for plugin, driver in (("netconf", "netconf"), ("netmiko", "cli"), ("napalm", "napalm")):
+    face = str(data.get("config_face") or ("cli" if platform == "frr" else ""))
+    plugins = sorted(_PLUGINS, key=lambda p: p[1] != face)  # stable: the named face first
+    for plugin, driver in plugins:
         o = opts.get(plugin)
         if not isinstance(o, dict) or not o.get("port"):
             continue
@@ -191,7 +202,8 @@ def _config_access(h: Mapping[str, Any], where: str) -> ConfigAccessSpec | None:
         if not user or not password:
             raise ImportError_(f"{where}: {plugin} access needs a username and a password")
         extras = {str(k): str(v) for k, v in (o.get("extras") or {}).items() if isinstance(v, str | int)}
-        return ConfigAccessSpec(driver, platform, int(o["port"]), str(user), Secret(str(password)), extras)
+        speaks = str(data.get("config_platform") or platform) if driver == face else platform
+        return ConfigAccessSpec(driver, speaks, int(o["port"]), str(user), Secret(str(password)), extras)
     return None
 
 

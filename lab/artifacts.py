@@ -71,7 +71,8 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
         nornir[n["name"]] = {
             "username": user,
             "password": password,
-            "platform": node.kind,
+            # The NOS that answers (FRR for the netns engine's stand-ins), else the kind.
+            "platform": n.get("nornir_platform") or node.kind,
             "hostname": n["address"],
             "groups": [node.kind],
             "connection_options": connection_options,
@@ -80,6 +81,9 @@ def write_artifacts(topology: Topology, nodes: list[dict[str, Any]], profiles: d
                 "site": n.get("site", ""),
                 "snmp": snmp,
                 "mgmt_via": list(n.get("mgmt_via", [])),
+                # which connection the agent changes the node through, and its models/dialect
+                **({"config_face": n["config_face"]} if n.get("config_face") else {}),
+                **({"config_platform": n["config_platform"]} if n.get("config_platform") else {}),
             },
         }
         group = ansible_children.setdefault(

@@ -108,6 +108,8 @@ def up(
 def artifacts_for(topology: Topology, state: sim.LabState) -> Path:
     nodes = [asdict(n) for n in state.nodes]
     if state.engine == engine_netns.ENGINE:
+        for n in nodes:
+            n["nornir_platform"] = n["platform"]  # FRR answers, whatever kind it stands in for
         # The netns lab's logins are its own per-lab user, whatever the file's credentials say.
         logins = {n.name: Credentials(n.username, n.password) for n in state.nodes}
         topology = replace(
@@ -270,13 +272,15 @@ def hosts(st: sim.LabState) -> tuple[list[InventoryHost], dict[str, dict[str, An
 
 
 def config_access(n: sim.NodeState) -> ConfigAccessSpec | None:
-    """How the agent changes a lab node: NETCONF where the node has it, else its SSH CLI.
-    An FRR router (the netns engine) is changed through vtysh over SSH: its service templates
-    are CLI ones, and netconfd beside it holds only a stand-in ietf-interfaces datastore.
+    """How the agent changes a lab node: the node's ``config_face`` where it names one, else
+    NETCONF where the node has it, else its SSH CLI. An FRR router of the netns engine is
+    changed through vtysh over SSH unless its face is netconf: then through netconfd beside it,
+    whose models are ietf-interfaces and ietf-ip (platform ``ietf``).
     The host key is not copied: the agent learns it on first discovery like on any network."""
-    cli_first = n.platform == "frr" and "cli" in n.faces and bool(n.ssh_port)
+    cli_first = (n.config_face == "cli" or (not n.config_face and n.platform == "frr")) and bool(n.ssh_port)
     if "netconf" in n.faces and n.netconf_port and not cli_first:
-        return ConfigAccessSpec("netconf", n.platform, n.netconf_port, n.username, Secret(n.password))
+        platform = n.config_platform if n.config_face == "netconf" and n.config_platform else n.platform
+        return ConfigAccessSpec("netconf", platform, n.netconf_port, n.username, Secret(n.password))
     if "cli" in n.faces and n.ssh_port:
         platform = (
             "eos" if n.cli_dialect == "eos" else (n.platform if n.platform in ("frr", "ios") else "ios")

@@ -32,6 +32,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from typing import Any
 
 from lab.netns import (
     FrrService,
+    LldpService,
     NetconfService,
     NetnsLab,
     SnmpService,
@@ -53,6 +55,7 @@ from lab.netns import (
     why_unavailable,
 )
 from lab.netns import netem as nfq
+from lab.netns.configs import netconf_startup_with_ports
 from lab.netns.lab import ns_listening
 from lab.netns.system import LabCommandError, netns_pids, pid_alive, run, start_time, wait_until
 from lab.sim.state import (
@@ -103,6 +106,19 @@ STAND_IN_KINDS = (
     "vyosnetworks_vyos",
 )
 SUPPORTED_KINDS = ("linux", *STAND_IN_KINDS)
+# Kinds whose real NOS the agent changes over NETCONF (as on the sim engine): their stand-ins
+# are changed through netconfd (ietf-interfaces/ietf-ip); the others through vtysh over SSH.
+# A node label ``ossagent-config-face: netconf|cli`` overrides.
+NETCONF_KINDS = ("nokia_srlinux", "nokia_sros", "cisco_xrd", "cisco_xrv9k", "juniper_crpd", "juniper_vmx",
+                 "juniper_vsrx")  # fmt: skip
+NETCONF_PLATFORM = "ietf"  # what netconfd's models are called in provisioners.services.render
+
+
+def config_face(node: TopoNode) -> str:
+    face = node.label("ossagent-config-face") or ("netconf" if node.kind in NETCONF_KINDS else "cli")
+    if face not in ("netconf", "cli"):
+        raise NetnsEngineError(f"{node.name}: ossagent-config-face must be netconf or cli, not {face!r}")
+    return face
 
 
 class NetnsEngineError(RuntimeError):
@@ -454,7 +470,9 @@ def build(
         daemons = ("zebra", "staticd", *(("ospfd",) if r.ospf else ()), *(("bgpd",) if r.bgp else ()))
         lab.add_node(
             node.name,
-            netconf=NetconfService(port=NETCONF_PORT),
+            netconf=NetconfService(
+                port=NETCONF_PORT, startup=netconf_startup_with_ports(list(ifmap[node.name].values()))
+            ),
             frr=FrrService(daemons=daemons, port=SSH_PORT, agentx=True),
             snmp=SnmpService(
                 communities=tuple(communities),
@@ -466,6 +484,7 @@ def build(
                 engine_id=engine_id_for(topology.name, node.name),
                 port=SNMP_PORT,
             ),
+            lldp=LldpService() if shutil.which("lldpd") else None,
             spare_interfaces=0,
             hostname=node.name,
             # Daemons start once the links exist: snmpd's ifTable cache (a few seconds) and
@@ -559,6 +578,8 @@ def build(
                 password=lab.password,
                 host_key=n.host_key,
                 netconf_datastore="candidate",
+                config_face=config_face(tnode),
+                config_platform=NETCONF_PLATFORM if config_face(tnode) == "netconf" else "",
             )
         )
         r = routing[tnode.name]
@@ -578,6 +599,8 @@ def build(
                 "vtysh": f"ssh/{SSH_PORT}",
                 "netconf": f"ssh/{NETCONF_PORT}",
                 "frr": list(lab_daemons(r)),
+                "changed_through": "netconf" if config_face(tnode) == "netconf" else "vtysh",
+                **({"lldp": "lldpd (LLDP-MIB via AgentX)"} if shutil.which("lldpd") else {}),
             },
             "routing": {"ospf": r.ospf, "bgp": r.bgp, "asn": r.asn},
         }
@@ -604,6 +627,7 @@ def build(
         "nodes": extra_nodes,
         "skipped_links": skipped,  # not built as in the file: their ports go to the stub
         "outside_ports": outside,
+        "stub": stub,  # the namespace at the far side of the outside ports
         "trap_ports": ports,
     }
     return state, extra
@@ -701,6 +725,22 @@ def fault(state_dir: Path, command: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 doc["links"].pop(key, None)
             peer = next((i.peer for i in st.node(name).interfaces if i.name == linux), None)
+            outside = _outside_end(extra, key)
+            if outside is not None:
+                # A cable to equipment outside the lab: the far side goes dark (a customer's
+                # CPE losing power, a cut fibre), so the port loses carrier while it stays
+                # administratively up, as on a real access switch.
+                stub, far = outside
+                run(["ip", "-n", stub, "link", "set", "dev", far, state])
+                if name not in doc["dead"]:
+                    _wait_snmp_oper(st, nodes, [(name, linux)], 2 if state == "down" else 1)
+                return {
+                    "ok": True,
+                    "node": name,
+                    "interface": linux,
+                    "state": state,
+                    "detail": "outside cable",
+                }
             if name not in doc["dead"]:
                 run(["ip", "-n", xn["namespace"], "link", "set", "dev", linux, state])
                 ends = [(name, linux)]
@@ -757,13 +797,25 @@ def fault(state_dir: Path, command: Mapping[str, Any]) -> dict[str, Any]:
             for key in links:
                 name, topo_if = key.split(":", 1)
                 _, linux = _resolve_if(nodes[name], topo_if)
-                run(["ip", "-n", nodes[name]["namespace"], "link", "set", "dev", linux, "up"])
+                outside = _outside_end(extra, key)
+                if outside is not None:
+                    run(["ip", "-n", outside[0], "link", "set", "dev", outside[1], "up"])
+                else:
+                    run(["ip", "-n", nodes[name]["namespace"], "link", "set", "dev", linux, "up"])
                 ends += [(name, linux), *_peer_end(st, name, linux)]
             _wait_snmp_oper(st, nodes, ends, 1)
             return {"ok": True, "cleared": True}
     raise NetnsEngineError(
         f"the netns engine does not support fault {op!r} (it has: link, node, latency, loss, slow, clear)"
     )
+
+
+def _outside_end(extra: Mapping[str, Any], key: str) -> tuple[str, str] | None:
+    """(stub namespace, veth name) at the far side of a port cabled outside the lab."""
+    ports: list[str] = extra.get("outside_ports", [])
+    if key not in ports or not extra.get("stub"):
+        return None
+    return str(extra["stub"]), f"x{ports.index(key) + 1}"  # named in order by build()
 
 
 def _peer_end(st: LabState, node: str, ifname: str) -> list[tuple[str, str]]:

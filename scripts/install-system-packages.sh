@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(snmpd snmp snmptrapd chromium iproute2 procps netconfd netconfd-module-ietf-interfaces
           netconfd-module-ietf-system frr frr-snmp openssh-server net-tools ethtool
-          iptables)  # iptables: the netns lab's NFQUEUE latency/loss where the kernel has no netem
+          iptables lldpd)  # iptables: the netns lab's NFQUEUE latency/loss where the kernel has no netem;
+                           # lldpd: LLDP between the netns lab's nodes
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,5 +30,5 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts daemons on install where it can; the lab and the tests start their own.
 if command -v service >/dev/null 2>&1; then
-    for s in snmpd snmptrapd frr ssh; do service "$s" stop >/dev/null 2>&1 || true; done
+    for s in snmpd snmptrapd frr ssh lldpd; do service "$s" stop >/dev/null 2>&1 || true; done
 fi

@@ -28,7 +28,7 @@ from inventory.hub import enqueue_event, new_event_id
 from inventory.models import Device, Interface, JobRequest
 from inventory.provisioning_models import Transaction
 from provisioners.services.catalog import ServiceError, model
-from provisioners.services.render import flavour
+from provisioners.services.render import PORT_OWNING, flavour
 
 log = logging.getLogger(__name__)
 API = "productOrderingManagement"
@@ -54,7 +54,7 @@ def _service_interfaces(s: Session, item: ProductOrderItem, tx: Transaction) -> 
         fam = flavour(facts_for(s, {device.name})[device.name].platform)[0]
         name = (
             f"{end['port']}.{params['vlan']}"
-            if fam != "ios" and m.name in SUBINTERFACE_MODELS
+            if fam not in PORT_OWNING and m.name in SUBINTERFACE_MODELS
             else end["port"]
         )
         out.append((device, name))

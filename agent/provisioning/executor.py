@@ -324,7 +324,9 @@ class Executor:
             if not st.prepared_here:
                 self._recover_back(tx_id, st)
             elif st.state is TxDeviceState.PREPARED:
-                self._connect(st).discard()
+                # rollback(), not discard(): a device whose commit failed midway (a CLI that
+                # refused its third line) holds the first two; the driver knows what it sent.
+                self._connect(st).rollback()
                 self._device_state(st, TxDeviceState.DISCARDED)
             else:
                 self._restore(tx_id, st)

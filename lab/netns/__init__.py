@@ -7,6 +7,7 @@ from __future__ import annotations
 from lab.netns.lab import (
     FrrService,
     LabLeftovers,
+    LldpService,
     NetconfService,
     NetnsLab,
     Node,
@@ -22,6 +23,7 @@ __all__ = [
     "FrrService",
     "LabCommandError",
     "LabLeftovers",
+    "LldpService",
     "NetconfService",
     "NetnsLab",
     "Node",

@@ -8,7 +8,9 @@ labs of parallel runs, never share a socket, a PID file or a key.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 # Debian 12's netconfd-module-ietf-interfaces popen()s `get-interface-ipv4 <ifname>` but does
 # not ship it; without it netconfd dies on its first state poll (LAB.md §4.1, §4.3 quirk 2).
@@ -23,6 +25,27 @@ printf '</ipv4>\\n'
 """
 
 EMPTY_NETCONF_STARTUP = '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>\n'
+
+
+def netconf_startup_with_ports(ports: Sequence[str]) -> str:
+    """A startup datastore that lists the node's ports in ietf-interfaces, as a router's running
+    config lists its physical ports. yuma123's ietf-interfaces module runs ``ifconfig NAME down``
+    when an interface *entry* is deleted (LAB.md §4.3): with the ports present from the start,
+    a service only merges leaves into an entry and removing the service removes only those
+    leaves, so the port stays up."""
+    if not ports:
+        return EMPTY_NETCONF_STARTUP
+    entries = "".join(
+        f"<interface><name>{escape(p)}</name>"
+        '<type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:ethernetCsmacd</type>'
+        "<enabled>true</enabled></interface>"
+        for p in ports
+    )
+    return (
+        '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+        f'<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces">{entries}</interfaces>'
+        "</config>\n"
+    )
 
 
 def sshd_config(

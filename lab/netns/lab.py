@@ -75,6 +75,7 @@ class NetconfService:
     target: str = "candidate"
     with_startup: bool = False
     port: int = 830
+    startup: str = ""  # the startup datastore's XML (<config>...</config>); "" = empty
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,17 @@ class SnmpService:
     agentx: bool = True
     port: int = 161
     engine_id: str = ""  # hex; fixed so the agent can key SNMPv3 trap users to it
+
+
+@dataclass(frozen=True)
+class LldpService:
+    """lldpd on the node's link interfaces (never mgmt0: the management veth is not part of the
+    network), advertising the node's hostname and its ports by name (port id subtype
+    ifname, as EOS and IOS do), with the LLDP-MIB served through snmpd's AgentX master.
+    ``tx_interval`` is short so neighbours appear within seconds of a lab coming up."""
+
+    tx_interval: int = 1
+    agentx: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,7 @@ class _Pending:
     frr: FrrService | None
     snmp: SnmpService | None
     timeout: float
+    lldp: LldpService | None = None
 
 
 @dataclass
@@ -290,6 +303,7 @@ class NetnsLab:
         netconf: NetconfService | None = None,
         frr: FrrService | None = None,
         snmp: SnmpService | None = None,
+        lldp: LldpService | None = None,
         spare_interfaces: int = 1,
         hostname: str | None = None,
         timeout: float = 20.0,
@@ -353,7 +367,7 @@ class NetnsLab:
             uts_holder=holder,
         )
         self.nodes[name] = node
-        pending = _Pending(netconf, frr, snmp, timeout)
+        pending = _Pending(netconf, frr, snmp, timeout, lldp)
         if defer_services:
             self._pending[name] = pending
         else:
@@ -378,6 +392,8 @@ class NetnsLab:
             self._start_frr(node, p.frr, list(node.spare_interfaces), frr_config)
         if p.netconf is not None:
             self._start_netconfd(node, p.netconf)
+        if p.lldp is not None:
+            self._start_lldpd(node, p.lldp, agentx=p.snmp is not None and p.snmp.agentx)
         conf = node_dir / "sshd_config"
         conf.write_text(
             configs.sshd_config(
@@ -536,10 +552,48 @@ class NetnsLab:
         if snmp.agentx:
             wait_until(partial(_ns_tcp_listening, node.namespace, 705), 10, f"{node.name}: snmpd AgentX")
 
+    def _start_lldpd(self, node: Node, lldp: LldpService, *, agentx: bool) -> None:
+        d = node.dir
+        conf = d / "lldpd.conf"
+        conf.write_text(
+            f"configure lldp tx-interval {lldp.tx_interval}\nconfigure lldp portidsubtype ifname\n"
+        )
+        # lldpd drops privileges into this chroot (Debian's unit creates it; we may have no unit).
+        Path("/run/lldpd").mkdir(mode=0o755, exist_ok=True)
+        argv = [
+            "/usr/sbin/lldpd", "-d",  # foreground: the pid we record is lldpd's own
+            "-u", str(d / "lldpd.socket"),  # one control socket per node, not the system's
+            "-O", str(conf),
+            "-I", "*,!mgmt0",
+            "-k",  # no kernel version in the system description
+        ]  # fmt: skip
+        if lldp.agentx and agentx:
+            argv += ["-x", "-X", configs.AGENTX_SOCKET]
+        self._spawn(node.namespace, node.uts_holder, argv, d / "lldpd.pid", log=d / "lldpd.log")
+        wait_until((d / "lldpd.socket").exists, 10, f"{node.name}: lldpd control socket")
+
+    def lldp_neighbors(self, name: str) -> list[tuple[str, str, str]]:
+        """(local port, neighbour system name, neighbour port) as the node's lldpd sees them."""
+        node = self.nodes[name]
+        out = node.exec(
+            "lldpcli", "-u", str(node.dir / "lldpd.socket"), "-f", "keyvalue", "show", "neighbors"
+        )
+        fields: dict[str, dict[str, str]] = {}
+        for line in out.stdout.splitlines():
+            key, _, value = line.partition("=")
+            parts = key.split(".")
+            if len(parts) >= 3 and parts[0] == "lldp":
+                fields.setdefault(parts[1], {})[".".join(parts[2:])] = value
+        return sorted(
+            (port, f.get("chassis.name", ""), f.get("port.ifname", f.get("port.descr", "")))
+            for port, f in fields.items()
+        )
+
     def _start_netconfd(self, node: Node, nc: NetconfService) -> None:
         d = node.dir
         startup = node.netconf_startup
-        startup.write_text(configs.EMPTY_NETCONF_STARTUP)  # --startup needs the file to exist
+        # --startup needs the file to exist, empty or not
+        startup.write_text(nc.startup or configs.EMPTY_NETCONF_STARTUP)
         sock = d / "ncxserver.sock"
         argv = configs.netconfd_args(
             user=self.username,

@@ -99,6 +99,11 @@ class NodeState:
     password: str = field(default="", repr=False)
     host_key: str = ""  # "ssh-ed25519 AAAA..." (the node's SSH host key, for known_hosts)
     netconf_datastore: str = ""  # "candidate" | "running" (writable-running mode)
+    # The face the agent changes the node through when it has several ("netconf" | "cli");
+    # "" lets lab.engine.config_access choose. ``config_platform`` names the models or dialect
+    # that face speaks when it is not the node's platform (netconfd's ietf models on FRR).
+    config_face: str = ""
+    config_platform: str = ""
 
     def interface(self, name: str) -> IfState:
         for itf in self.interfaces:

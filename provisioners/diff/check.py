@@ -28,8 +28,11 @@ def _xml_leaves(text: str) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
 
     def walk(el: etree._Element, path: str) -> None:
+        # The keys of an entry the device owns (template-marked shared) are not the service's:
+        # the entry stays when the service goes, and that is not a lingering leaf.
+        skip = set(xml_diff.KEYS.get(etree.QName(el).localname, ())) if xml_diff._shared(el) else set()
         for child in el:
-            if not isinstance(child.tag, str):
+            if not isinstance(child.tag, str) or etree.QName(child).localname in skip:
                 continue
             _, keys = xml_diff._identity(child)
             step = f"{path}/{etree.QName(child).localname}" + (f"[{','.join(keys)}]" if keys else "")

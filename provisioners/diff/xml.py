@@ -26,6 +26,25 @@ KEYS: dict[str, tuple[str, ...]] = {
     "user": ("name",),
 }
 
+# A template marks a list entry that belongs to the device (a physical port in ietf-interfaces)
+# with shared="true" in this namespace: the service owns only the leaves it lists there, so
+# removing the service deletes those leaves and never the entry. The mark never reaches a
+# device: payloads and human diffs are stripped of it.
+TEMPLATE_NS = "urn:ossagent:params:xml:ns:template"
+_SHARED = f"{{{TEMPLATE_NS}}}shared"
+
+
+def _shared(el: etree._Element) -> bool:
+    return bool(el.get(_SHARED) == "true")
+
+
+def strip_marks(root: etree._Element) -> etree._Element:
+    for el in root.iter():
+        if isinstance(el.tag, str) and _SHARED in el.attrib:
+            del el.attrib[_SHARED]
+    etree.cleanup_namespaces(root)
+    return root
+
 
 def _local(el: etree._Element) -> str:
     return str(etree.QName(el).localname)
@@ -67,7 +86,7 @@ def _diff(old: etree._Element | None, new: etree._Element | None, out_parent: et
     """Append to ``out_parent`` what turns ``old`` into ``new``; True if anything changed."""
     if new is None:
         assert old is not None
-        if _local(old) in KEYS or _is_leaf(old):
+        if (_local(old) in KEYS and not _shared(old)) or _is_leaf(old):
             # A list entry (named by its keys) or a leaf: delete exactly that.
             gone = etree.SubElement(out_parent, old.tag, nsmap=old.nsmap)
             for k in _key_children(old):
@@ -76,6 +95,21 @@ def _diff(old: etree._Element | None, new: etree._Element | None, out_parent: et
             return True
         # A container is shared with configuration we do not own: delete what we had in it.
         container = etree.SubElement(out_parent, old.tag, nsmap=old.nsmap)
+        if _shared(old):
+            # A shared entry, named by its keys (which stay): what the service lists in it is
+            # the service's, containers whole (a port's ipv4 config, not an empty <ipv4/>
+            # that netconfd would keep).
+            key_names = set(KEYS.get(_local(old), ()))
+            for child in old:
+                if isinstance(child.tag, str):
+                    if _local(child) in key_names:
+                        container.append(deepcopy(child))
+                    else:
+                        gone = etree.SubElement(container, child.tag, nsmap=child.nsmap)
+                        for k in _key_children(child):
+                            gone.append(k)
+                        gone.set(_OP, "delete")
+            return True
         for child in old:
             if isinstance(child.tag, str):
                 _diff(child, None, container)
@@ -120,11 +154,11 @@ def edit_config(old_text: str, new_text: str) -> str | None:
             changed |= _diff(child, None, out)
     if not changed:
         return None
-    return str(etree.tostring(out, pretty_print=True).decode())
+    return str(etree.tostring(strip_marks(out), pretty_print=True).decode())
 
 
 def pretty(text: str) -> str:
-    root = parse(text)
+    root = strip_marks(parse(text))
     return "\n".join(etree.tostring(c, pretty_print=True).decode().rstrip() for c in root)
 
 

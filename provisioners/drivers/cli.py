@@ -149,34 +149,44 @@ def expected_config(snapshot: str, lines: list[str], dialect: clidiff.Dialect) -
 
 
 def missing_lines(running: str, lines: list[str]) -> list[str]:
-    """The payload lines that ``running`` does not show (``no X`` lines: X still shown)."""
+    """The payload lines that ``running`` does not show (``no X`` lines: X still shown).
+    A block header only entered to remove lines from it need not show: FRR and IOS drop an
+    interface block from running-config once nothing is configured in it."""
     blocks = clidiff.parse(running)
     missing: list[str] = []
     header: str | None = None
+    block: list[str] = []  # what the current block misses
+    adds = removes = 0  # its child lines that add / remove something
+
+    def close() -> None:
+        if header is not None and header not in blocks and (adds or not removes):
+            missing.append(header)
+        missing.extend(block)
+
     for raw in lines:
         s = raw.strip()
-        if s in ("exit", "end"):
-            header = None
-            continue
-        indented = raw[:1] in (" ", "\t")
-        if not indented:
-            neg = _strip_no(s)
-            if neg is not None:
-                if neg in blocks and not blocks[neg].children:
-                    missing.append(s)
-                header = None
+        if s in ("exit", "end") or raw[:1] not in (" ", "\t"):
+            close()
+            header, block, adds, removes = None, [], 0, 0
+            if s in ("exit", "end"):
                 continue
-            header = s
-            if s not in blocks:
+            neg = _strip_no(s)
+            if neg is None:
+                header = s
+            elif neg in blocks and not blocks[neg].children:
                 missing.append(s)
             continue
         children = blocks[header].children if header in blocks else []
         neg = _strip_no(s)
         if neg is not None:
+            removes += 1
             if neg in children:
-                missing.append(f"{header} / {s}")
-        elif s not in children:
-            missing.append(f"{header} / {s}")
+                block.append(f"{header} / {s}")
+        else:
+            adds += 1
+            if s not in children:
+                block.append(f"{header} / {s}")
+    close()
     return missing
 
 

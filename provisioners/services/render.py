@@ -1,7 +1,8 @@
 """Rendering a service into the configuration it owns on each of its devices (pure).
 
 The template flavour follows the device's platform: ``eos`` (EOS-like CLI), ``netconf`` (the
-XML of the NETCONF models) or ``ios`` (IOS/FRR-like CLI). XML templates are autoescaped;
+XML of the NETCONF models), ``ietf`` (the standard IETF models alone) or ``ios`` (IOS/FRR-like
+CLI). XML templates are autoescaped;
 CLI templates are not, so every rendered CLI line is checked for control characters (the
 schemas already forbid them): a newline smuggled into a parameter would be a second command.
 """
@@ -31,6 +32,20 @@ FLAVOURS: dict[str, tuple[str, str, str]] = {
     "frr": ("ios", "cli", "ios"),
     "linux": ("ios", "cli", "ios"),
     "ios": ("ios", "cli", "ios"),
+    # Standard IETF models only (ietf-interfaces, ietf-ip): yuma123 netconfd, the netns lab's
+    # NETCONF face. Like FRR, it has no subinterfaces or policers: a service owns the port.
+    "ietf": ("ietf", "netconf", ""),
+}
+
+# Flavours without subinterfaces: a port-based service owns the port itself, not <port>.<vlan>.
+PORT_OWNING = frozenset({"ios", "ietf"})
+
+# Parameters a template flavour cannot carry out: refused per field rather than left out, so
+# an order never completes without what it asked for.
+UNSUPPORTED: dict[tuple[str, str], dict[str, str]] = {
+    ("internet-access", "ietf"): {
+        "customer_prefix": "static routes are not available on platform ietf (ietf-interfaces and ietf-ip only)"
+    },
 }
 
 _env = Environment(
@@ -118,6 +133,13 @@ def render(
             raise ServiceError({"endpoints": "both ends are on the same device"})
         peer = ends[1 - i] if model.endpoints == "pair" else None
         tmpl_flavour, fmt, _ = flavour(facts[name].platform)
+        refused = {
+            field: why
+            for field, why in UNSUPPORTED.get((model.name, tmpl_flavour), {}).items()
+            if params.get(field) is not None
+        }
+        if refused:
+            raise ServiceError(refused)
         template_name = f"{model.name}/{tmpl_flavour}.j2"
         env = _xml_env if fmt == "netconf" else _env
         try:

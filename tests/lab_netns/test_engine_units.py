@@ -219,3 +219,17 @@ def test_lab_up_containerlab_without_containerlab_fails_clearly(
     )
     assert res.exit_code == 1
     assert "containerlab is not installed" in res.output and "--engine netns" in res.output
+
+
+def test_config_face_follows_the_kind_a_label_overrides_and_netconfd_lists_the_ports() -> None:
+    from lab.topology import Node
+
+    assert ns.config_face(Node("pe1", "nokia_srlinux")) == "netconf"
+    assert ns.config_face(Node("acc1", "arista_ceos")) == "cli"
+    assert ns.config_face(Node("r1", "linux", labels={"ossagent-config-face": "netconf"})) == "netconf"
+    with pytest.raises(ns.NetnsEngineError, match="ossagent-config-face"):
+        ns.config_face(Node("r1", "linux", labels={"ossagent-config-face": "telnet"}))
+    startup = configs.netconf_startup_with_ports(["e1-1", "a<b"])
+    assert startup.count("<interface>") == 2 and "<name>a&lt;b</name>" in startup
+    assert "ianaift:ethernetCsmacd" in startup and "<enabled>true</enabled>" in startup
+    assert configs.netconf_startup_with_ports([]) == configs.EMPTY_NETCONF_STARTUP

@@ -106,3 +106,32 @@ all:
 def test_bad_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ImportError_, match=message):
         load_inventory_file(write(tmp_path / "hosts.yaml", text))
+
+
+def test_nornir_config_face_picks_the_connection_and_its_models(tmp_path: Path) -> None:
+    """Where a host has several connections: the one ``data.config_face`` names (with the
+    models ``data.config_platform`` names), else NETCONF, except FRR, changed through vtysh."""
+    both = "connection_options: {netconf: {port: 830}, netmiko: {port: 22}}"
+    hosts = write(
+        tmp_path / "hosts.yaml",
+        f"""
+frr:
+  {{hostname: 10.0.0.1, platform: frr, username: u, password: p, {both}}}
+srl:
+  {{hostname: 10.0.0.2, platform: nokia_srlinux, username: u, password: p, {both}}}
+standin:
+  {{hostname: 10.0.0.3, platform: frr, username: u, password: p, {both},
+    data: {{config_face: netconf, config_platform: ietf}}}}
+cli_only:
+  {{hostname: 10.0.0.4, platform: frr, username: u, password: p,
+    connection_options: {{netmiko: {{port: 22}}}}, data: {{config_face: netconf, config_platform: ietf}}}}
+""",
+    )
+    by = {h.name: h.config_access for h in load_inventory_file(hosts).hosts}
+    got = {name: (a.driver, a.platform, a.port) for name, a in by.items() if a is not None}
+    assert got == {
+        "frr": ("cli", "frr", 22),
+        "srl": ("netconf", "srlinux", 830),
+        "standin": ("netconf", "ietf", 830),
+        "cli_only": ("cli", "frr", 22),  # the named face is absent: the CLI speaks FRR, not ietf
+    }
