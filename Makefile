@@ -26,6 +26,10 @@ demo: venv
 
 test: venv system-packages
 	$(BIN)/python -m pytest -q
+	@# The netns suite (real daemons in namespaces) a second time in a row: it must pass again
+	@# and leave no namespace, veth, user or daemon behind.
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m netns
+	$(BIN)/python -m lab.netns check
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m 'not slow'
