@@ -114,6 +114,13 @@ NETCONF_KINDS = ("nokia_srlinux", "nokia_sros", "cisco_xrd", "cisco_xrv9k", "jun
 NETCONF_PLATFORM = "ietf"  # what netconfd's models are called in provisioners.services.render
 
 
+def _v3_user(profiles: Mapping[str, Mapping[str, str]], name: str) -> tuple[tuple[str, str], ...]:
+    p = profiles.get(name, {})
+    if p.get("version") != "v3":
+        return ()
+    return tuple((k, str(p[k])) for k in ("user", "auth_proto", "auth_key", "priv_proto", "priv_key"))
+
+
 def config_face(node: TopoNode) -> str:
     face = node.label("ossagent-config-face") or ("netconf" if node.kind in NETCONF_KINDS else "cli")
     if face not in ("netconf", "cli"):
@@ -479,6 +486,10 @@ def build(
                 v3_users=v3,
                 trap_ports=tuple(ports),
                 trap_community=communities[0] if communities else "public",
+                # a node the agent manages over SNMPv3 also traps over SNMPv3, as that user
+                trap_v3_user=_v3_user(
+                    profiles, node.label("ossagent-snmp-profile", PROFILE_V2C) or PROFILE_V2C
+                ),
                 sys_descr=f"ossagent netns lab {topology.name}/{node.name}: {runs_as(node.kind)}",
                 location=node.label("site") or f"netns lab {topology.name}",
                 engine_id=engine_id_for(topology.name, node.name),

@@ -195,9 +195,11 @@ def snmpd_conf(
     monitor_interval_s: int = 2,
     agentx: bool = True,
     engine_id: str = "",
+    trap_v3_user: dict[str, str] | None = None,
 ) -> str:
     """snmpd.conf for one node. ``v3_users``: dicts with user, auth_proto, auth_key, priv_proto,
-    priv_key (the lab's credential profiles). Traps go to ``trap_targets`` as v2c; linkUp/Down
+    priv_key (the lab's credential profiles). Traps go to ``trap_targets`` as v2c, or as v3
+    authPriv from ``trap_v3_user`` (one of those dicts) when given; linkUp/Down
     come from DisMan monitors polling ifOperStatus every ``monitor_interval_s`` (the built-in
     ``linkUpDownNotifications`` polls only every 60 s)."""
     out = [
@@ -232,7 +234,17 @@ def snmpd_conf(
     if trap_targets and (not trap_community or re.search(r"[\s\"'\\]", trap_community)):
         # trap2sink takes the community as a bare word: quotes would be sent literally.
         raise ValueError("the trap community must be one word without quotes or backslashes")
-    out += [f"trap2sink {host}:{port} {trap_community}" for host, port in trap_targets]
+    if trap_v3_user:
+        # SNMPv3 authPriv traps from this node's own engine (the agent localises the user's
+        # keys to it), as a v3-managed device sends them.
+        u = trap_v3_user
+        out += [
+            f"trapsess -v 3 -u {u['user']} -l authPriv -a {_SNMP_AUTH[u['auth_proto'].lower()]} "
+            f"-A {_q(u['auth_key'])} -x {_SNMP_PRIV[u['priv_proto'].lower()]} -X {_q(u['priv_key'])} {host}:{port}"
+            for host, port in trap_targets
+        ]
+    else:
+        out += [f"trap2sink {host}:{port} {trap_community}" for host, port in trap_targets]
     varbinds = f"{IF_MIB_IFINDEX} {IF_MIB_ADMIN} {IF_MIB_OPER}"
     out += [
         f"notificationEvent oaLinkUp {LINK_UP} {varbinds}",

@@ -104,6 +104,7 @@ class SnmpService:
     agentx: bool = True
     port: int = 161
     engine_id: str = ""  # hex; fixed so the agent can key SNMPv3 trap users to it
+    trap_v3_user: tuple[tuple[str, str], ...] = ()  # send v3 authPriv traps as this user (else v2c)
 
 
 @dataclass(frozen=True)
@@ -541,6 +542,7 @@ class NetnsLab:
             trap_community=snmp.trap_community,
             agentx=snmp.agentx,
             engine_id=snmp.engine_id,
+            trap_v3_user=dict(snmp.trap_v3_user) or None,
         )
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the lab's SNMP keys
         with os.fdopen(fd, "w") as fh:

@@ -22,6 +22,7 @@ from agent.context import Context
 from agent.importers import load_inventory_file
 from agent.jobs.snmp import run_discovery, run_poll
 from agent.runtime import Runtime
+from collectors.snmp.wire.usm import UserConfig
 from collectors.traps.decode import Trap, TrapDecoder
 from inventory.choices import DeviceStatus, IfStatus
 from inventory.models import Device, Interface, InterfaceSample, Link
@@ -77,7 +78,13 @@ def timed_get(
 
 
 def traps_for(lab: NsLab, seconds: float) -> list[Trap]:
-    dec = TrapDecoder(["public"], [], bytes.fromhex("80001f88047465737430"))
+    # v2c from nodes managed over v2c; v3 authPriv from the others, as their profile's user
+    users = [
+        UserConfig(p["user"], p["auth_proto"], p["auth_key"], p["priv_proto"], p["priv_key"])
+        for p in lab.state.profiles.values()
+        if p["version"] == "v3"
+    ]
+    dec = TrapDecoder(["public"], users, bytes.fromhex("80001f88047465737430"))
     out: list[Trap] = []
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
@@ -218,6 +225,7 @@ def test_link_cut_is_real_both_ends_and_traps(lab_ctx: Context, nslab: NsLab) ->
                 and any(o[:10] == IF_INDEX and int(v) == pe1_index for o, v in t.varbinds)  # type: ignore[call-overload]
             ]  # fmt: skip
         assert got, "no linkDown trap from pe1"
+        assert got[0].version == "v3"  # pe1 is managed over SNMPv3 (lab-v3-sha256): so are its traps
     finally:
         nslab.cli("lab", "fault", "link", "pe1:e1-1", "up", "--name", "nstest")
     run_all(lab_ctx, run_poll, ["pe1", "sw1"])
