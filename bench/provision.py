@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import Lab, pct, sim_lab  # noqa: E402
+from benchlib import Lab, drop_pg, pct, pg_database, sim_lab  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 import provisioners.drivers  # noqa: E402,F401  (registers the drivers)
@@ -329,65 +329,31 @@ def raw_netmiko(node: sim.NodeState, payload: str) -> float:
 
 
 # ---------------------------------------------------------------------------- report
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="sizes 1 and 10 on a 10-device lab, one round")
-    ap.add_argument("--sizes", type=int, nargs="*", help="devices per transaction (default 1 10 100)")
-    ap.add_argument("--rounds", type=int, help="create+delete rounds per size (default: 3, 2, 1)")
-    args = ap.parse_args()
-    sizes: list[int] = args.sizes or ([1, 10] if args.quick else [1, 10, 100])
-    n = max(sizes) + 1  # one spare device for the raw netmiko reference
-    logging.basicConfig(level=logging.WARNING)
-    install_timers()
-    started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix="provbench-"))
-    os.environ["OSSAGENT_HOME"] = str(tmp / "home")
-    os.environ["OSSAGENT_DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
-    os.environ.pop("OSSAGENT_CONFIG", None)
-    try:
-        with bench_lab(tmp, n) as lab:
-            ctx = open_context(load_settings({"snmp_timeout_s": 1.0, "snmp_retries": 1}))
-            try:
-                disc = import_and_discover(ctx, lab)
-                print(
-                    f"sim lab: {n} EOS-like access switches (SSH CLI, netmiko); imported and discovered in {disc:.1f} s"
-                )
-                results: dict[int, list[TxResult]] = {}
-                for k in sizes:
-                    rounds = args.rounds or (1 if args.quick else {1: 3, 10: 2}.get(k, 1))
-                    devices = [f"dev{i:04d}" for i in range(k)]
-                    for r in range(rounds):
-                        vlan = 100 + r
-                        for action in ("create", "delete"):
-                            res = run_tx(ctx, devices, vlan, action)
-                            results.setdefault(k, []).append(res)
-                            print(
-                                f"  {k:>3} device(s) {action:<6} round {r + 1}: {res.wall_s:6.2f} s",
-                                flush=True,
-                            )
-                # The reference: the 1-device payloads, by netmiko alone, on the spare device.
-                one = results.get(min(sizes), [])
-                spare = next(nd for nd in lab.state.nodes if nd.name == f"dev{n - 1:04d}")
-                create = next(r for r in one if r.action == "create").payloads[0]
-                delete = next(r for r in one if r.action == "delete").payloads[0]
-                raw = []
-                for _ in range(3):
-                    raw.append(raw_netmiko(spare, create))
-                    raw.append(raw_netmiko(spare, delete))
-            finally:
-                ctx.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def measure(
+    ctx: Context, lab: Lab, sizes: list[int], rounds_arg: int | None, quick: bool
+) -> dict[int, list[TxResult]]:
+    results: dict[int, list[TxResult]] = {}
+    for k in sizes:
+        rounds = rounds_arg or (1 if quick else {1: 3, 10: 2}.get(k, 1))
+        devices = [f"dev{i:04d}" for i in range(k)]
+        for r in range(rounds):
+            vlan = 100 + r
+            for action in ("create", "delete"):
+                res = run_tx(ctx, devices, vlan, action)
+                results.setdefault(k, []).append(res)
+                print(f"  {k:>3} device(s) {action:<6} round {r + 1}: {res.wall_s:6.2f} s", flush=True)
+    return results
 
+
+def report(backend: str, results: dict[int, list[TxResult]], ref: float) -> None:
     print(
-        "\nprovisioning on the sim lab (SQLite journal; create + delete of internet-access per device; "
+        f"\nprovisioning on the sim lab ({backend} journal; create + delete of internet-access per device; "
         f"executor PARALLEL={PARALLEL})"
     )
     print(
         f"{'dev/tx':>6} {'txs':>4} {'tx wall s':>9} {'tx/min':>7} {'dev p50 s':>9} {'dev p95 s':>9} "
         f"{'plan s':>7} {'protocol % (dev steps)':>22} {'protocol % (tx wall)':>20}"
     )
-    ref = statistics.median(raw)
     figures: dict[int, float] = {}
     for k, rs in results.items():
         wall = statistics.mean(r.wall_s for r in rs)
@@ -399,12 +365,71 @@ def main() -> int:
             f"{k:>6} {len(rs):>4} {wall:>9.2f} {60 / wall:>7.1f} {pct(devs, 0.5):>9.2f} {pct(devs, 0.95):>9.2f} "
             f"{statistics.mean(r.plan_s for r in rs):>7.3f} {100 * drv:>21.0f}% {100 * share_wall:>19.0f}%"
         )
+    for k, p50 in figures.items():
+        print(f"ratio per-device latency p50 at {k} dev/tx / raw netmiko push ({backend}): {p50 / ref:.2f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="sizes 1 and 10 on a 10-device lab, one round")
+    ap.add_argument("--sizes", type=int, nargs="*", help="devices per transaction (default 1 10 100)")
+    ap.add_argument("--rounds", type=int, help="create+delete rounds per size (default: 3, 2, 1)")
+    ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
+                    help="the store holding the journal (default: both, in turn)")  # fmt: skip
+    args = ap.parse_args()
+    sizes: list[int] = args.sizes or ([1, 10] if args.quick else [1, 10, 100])
+    n = max(sizes) + 1  # one spare device for the raw netmiko reference
+    logging.basicConfig(level=logging.WARNING)
+    install_timers()
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="provbench-"))
+    os.environ["OSSAGENT_HOME"] = str(tmp / "home")
+    os.environ.pop("OSSAGENT_CONFIG", None)
+    by_backend: dict[str, dict[int, list[TxResult]]] = {}
+    raw: list[float] = []
+    try:
+        with bench_lab(tmp, n) as lab:
+            for backend in ("sqlite", "postgresql"):
+                if args.backend not in (backend, "both"):
+                    continue
+                url = (
+                    f"sqlite:///{tmp / 'bench.db'}"
+                    if backend == "sqlite"
+                    else pg_database("ossagent_provision")
+                )
+                if url is None:
+                    continue
+                os.environ["OSSAGENT_DATABASE_URL"] = url
+                ctx = open_context(load_settings({"snmp_timeout_s": 1.0, "snmp_retries": 1}))
+                try:
+                    disc = import_and_discover(ctx, lab)
+                    print(
+                        f"sim lab: {n} EOS-like access switches (SSH CLI, netmiko); imported and discovered "
+                        f"into {backend} in {disc:.1f} s"
+                    )
+                    by_backend[backend] = measure(ctx, lab, sizes, args.rounds, args.quick)
+                finally:
+                    ctx.close()
+                    if backend == "postgresql":
+                        drop_pg(url)
+            # The reference: the 1-device payloads, by netmiko alone, on the spare device.
+            one = next(iter(by_backend.values()), {}).get(min(sizes), [])
+            spare = next(nd for nd in lab.state.nodes if nd.name == f"dev{n - 1:04d}")
+            create = next(r for r in one if r.action == "create").payloads[0]
+            delete = next(r for r in one if r.action == "delete").payloads[0]
+            for _ in range(3):
+                raw.append(raw_netmiko(spare, create))
+                raw.append(raw_netmiko(spare, delete))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ref = statistics.median(raw)
     print(
         f"\nreference: the same lines by netmiko alone (connect, enable, config, write memory, "
         f"disconnect), {len(raw)} pushes: p50 {ref:.2f} s, max {max(raw):.2f} s"
     )
-    for k, p50 in figures.items():
-        print(f"ratio per-device latency p50 at {k} dev/tx / raw netmiko push: {p50 / ref:.2f}")
+    for backend, results in by_backend.items():
+        report(backend, results, ref)
     print(f"provision bench total {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -25,7 +25,9 @@ def run(*args: str) -> str:
 def test_provision_bench_prints_its_figures() -> None:
     out = run("provision.py", "--quick", "--sizes", "1", "--rounds", "1")
     assert "dev/tx" in out and "tx/min" in out and "protocol %" in out
-    assert "ratio per-device latency p50 at 1 dev/tx / raw netmiko push:" in out
+    assert "ratio per-device latency p50 at 1 dev/tx / raw netmiko push (sqlite):" in out
+    # and on PostgreSQL, when it is reachable (the bench says when it skips it)
+    assert "raw netmiko push (postgresql):" in out or "PostgreSQL unreachable" in out
 
 
 def test_orders_bench_prints_its_figures() -> None:
