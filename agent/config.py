@@ -37,7 +37,7 @@ class Settings:
     # devices on), "fast" (fast poller in the agent's process), "pool" or "pool:<n>"
     # (n processes), "pysnmp" (the pysnmp path, as discovery uses)
     poller: str = "auto"
-    sample_retention_days: int = 7
+    sample_retention_days: int = 2  # raw samples; graphs past it read the rollups below
     log_level: str = "INFO"
     # traps: 162 needs root; the default below is fixed up in load_settings
     traps: bool = True  # run the trap receiver

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["sim_responder.py", "poll.py", "traps.py", "provision.py", "orders.py"]
+BENCHES = [
+    "sim_responder.py",
+    "poll.py",
+    "traps.py",
+    "provision.py",
+    "orders.py",
+    "workers.py",
+    "dashboard.py",
+]
 
 
 def main() -> int:

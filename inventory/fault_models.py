@@ -55,7 +55,9 @@ class Event(Base):
     version: Mapped[str] = mapped_column(String(8), default="")  # v1 | v2c | v3
     if_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     varbinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id", ondelete="SET NULL"), nullable=True)
+    alarm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alarms.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     note: Mapped[str] = mapped_column(Text, default="")
 
     device: Mapped[Device | None] = relationship()
@@ -83,7 +85,7 @@ class Alarm(Base):
     reduction_key: Mapped[str] = mapped_column(String(255))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), nullable=True)
     interface_id: Mapped[int | None] = mapped_column(
-        ForeignKey("interfaces.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("interfaces.id", ondelete="SET NULL"), nullable=True, index=True
     )
     alarmed_object_type: Mapped[AlarmedObjectType] = mapped_column(
         _enum(AlarmedObjectType, "alarmed_object_type")
@@ -97,7 +99,8 @@ class Alarm(Base):
     ack_state: Mapped[AckState] = mapped_column(_enum(AckState, "ack_state"), default=AckState.UNACKNOWLEDGED)
     ack_user: Mapped[str] = mapped_column(String(64), default="")
     ack_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # indexed: the alarm lists of the API and TMF642 are newest first, over the whole history
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -105,8 +108,9 @@ class Alarm(Base):
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
     last_occurrence: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_root_cause: Mapped[bool] = mapped_column(Boolean, default=True)
+    # indexed: the alarms a page of alarms suppresses are found in one lookup (children_of)
     suppressed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("alarms.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("alarms.id", ondelete="SET NULL"), nullable=True, index=True
     )
     correlation: Mapped[str] = mapped_column(Text, default="")  # why it is suppressed
     planned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
-from inventory.choices import AlarmState, IfStatus, Severity
+from inventory.choices import AlarmState, DeviceStatus, IfStatus, Severity
 from inventory.fault_models import AgentCounter, Alarm
 from inventory.models import Device, Interface, InterfaceSample, Link, SnmpProfile
+from inventory.scale_models import InterfaceRollup
 
 T = TypeVar("T")
 
@@ -111,6 +112,14 @@ def list_devices(session: Session, *, offset: int = 0, limit: int | None = None)
     return Page(_summaries(session, page.items), page.total)
 
 
+def device_status_counts(session: Session) -> dict[DeviceStatus, int]:
+    """Devices per status, every status present (zeros included): one grouped statement."""
+    counts = dict.fromkeys(DeviceStatus, 0)
+    for status, n in session.execute(select(Device.status, func.count()).group_by(Device.status)):
+        counts[status] = int(n)
+    return counts
+
+
 def device_summary(session: Session, name: str) -> DeviceSummary | None:
     """One device with its hardware and interfaces loaded, or None."""
     device = session.scalar(
@@ -171,6 +180,177 @@ def interface_samples(
         .order_by(InterfaceSample.ts, InterfaceSample.id)
     )
     return _page(session, stmt, offset, limit)
+
+
+# Graph windows up to a day read raw samples (as long as raw retention reaches back to the
+# window's start); longer ones read rollups: 5-minute buckets up to about a week, hourly beyond.
+RAW_SPAN = timedelta(days=1)
+FIVE_MIN_SPAN = timedelta(days=8)
+RAW, FIVE_MIN, HOUR = 0, 300, 3600
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """An interface's rates over one bucket of ``period_s`` seconds starting at ``ts``: the
+    averages (``in_bps``, ...) and maxima of the raw samples in it."""
+
+    ts: datetime
+    period_s: int
+    samples: int  # samples with rates behind the averages
+    in_bps: float | None
+    in_bps_max: float | None
+    out_bps: float | None
+    out_bps_max: float | None
+    in_pps: float | None
+    out_pps: float | None
+    in_errors_ps: float | None
+    in_errors_ps_max: float | None
+    out_errors_ps: float | None
+    out_errors_ps_max: float | None
+
+
+def series_period(session: Session, interface_id: int, since: datetime, until: datetime) -> int:
+    """The resolution a graph of one interface over [since, until] reads: RAW (0) for a window
+    of at most a day that raw samples cover, else the rollup period (FIVE_MIN or HOUR).
+
+    Raw samples cover the window unless rollups of the interface reach back further than
+    its oldest raw sample (the part before is past the raw retention); a new interface with
+    no rollups yet is read raw. Two index lookups."""
+    span = until - since
+    if span > RAW_SPAN:
+        return FIVE_MIN if span <= FIVE_MIN_SPAN else HOUR
+    S, R = InterfaceSample, InterfaceRollup
+    oldest = session.scalar(select(func.min(S.ts)).where(S.interface_id == interface_id))
+    if oldest is None or oldest <= since:
+        return RAW
+    older = session.scalar(
+        select(R.bucket)
+        .where(R.interface_id == interface_id, R.period_s == FIVE_MIN, R.bucket < oldest)
+        .order_by(R.bucket)
+        .limit(1)
+    )
+    return RAW if older is None else FIVE_MIN
+
+
+def _floor(ts: datetime, period_s: int) -> datetime:
+    epoch = int(ts.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % period_s, UTC)
+
+
+def _avg(values: list[float | None]) -> float | None:
+    xs = [v for v in values if v is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def _max(values: list[float | None]) -> float | None:
+    xs = [v for v in values if v is not None]
+    return max(xs) if xs else None
+
+
+_RATES = (
+    InterfaceSample.ts,
+    InterfaceSample.in_bps,
+    InterfaceSample.out_bps,
+    InterfaceSample.in_pps,
+    InterfaceSample.out_pps,
+    InterfaceSample.in_errors_ps,
+    InterfaceSample.out_errors_ps,
+)
+RateRow = tuple[datetime, float | None, float | None, float | None, float | None, float | None, float | None]
+
+
+def _bucket_samples(rows: Sequence[RateRow], period_s: int) -> list[RatePoint]:
+    """Raw samples' rates (``_RATES``, oldest first) averaged per bucket, as the rollup job
+    would make them."""
+    groups: dict[datetime, list[RateRow]] = {}
+    for row in rows:
+        groups.setdefault(_floor(row[0], period_s), []).append(row)
+    points = []
+    for bucket, group in groups.items():
+        _, in_bps, out_bps, in_pps, out_pps, in_err, out_err = (list(col) for col in zip(*group, strict=True))
+        points.append(
+            RatePoint(
+                ts=bucket,
+                period_s=period_s,
+                samples=sum(1 for v in in_bps if v is not None),
+                in_bps=_avg(in_bps),
+                in_bps_max=_max(in_bps),
+                out_bps=_avg(out_bps),
+                out_bps_max=_max(out_bps),
+                in_pps=_avg(in_pps),
+                out_pps=_avg(out_pps),
+                in_errors_ps=_avg(in_err),
+                in_errors_ps_max=_max(in_err),
+                out_errors_ps=_avg(out_err),
+                out_errors_ps_max=_max(out_err),
+            )
+        )
+    return points
+
+
+def interface_rollups(
+    session: Session, interface_id: int, since: datetime, until: datetime, period_s: int
+) -> list[RatePoint]:
+    """One interface's buckets of ``period_s`` that overlap [since, until], oldest first.
+
+    Buckets are rolled up by the agent's hourly storage job; the ones after the newest rolled
+    up (the last hour or two) are made here from the raw samples, so a graph reaches now."""
+    R = InterfaceRollup
+    # Columns, not entities: a month of 5-minute buckets is 8,640 rows.
+    rows = session.execute(
+        select(
+            R.bucket,
+            R.samples,
+            R.in_bps_avg,
+            R.in_bps_max,
+            R.out_bps_avg,
+            R.out_bps_max,
+            R.in_pps_avg,
+            R.out_pps_avg,
+            R.in_errors_ps_avg,
+            R.in_errors_ps_max,
+            R.out_errors_ps_avg,
+            R.out_errors_ps_max,
+        )
+        .where(
+            R.interface_id == interface_id,
+            R.period_s == period_s,
+            R.bucket > since - timedelta(seconds=period_s),
+            R.bucket <= until,
+        )
+        .order_by(R.bucket)
+    )
+    points = [
+        RatePoint(
+            ts=r.bucket,
+            period_s=period_s,
+            samples=r.samples,
+            in_bps=r.in_bps_avg,
+            in_bps_max=r.in_bps_max,
+            out_bps=r.out_bps_avg,
+            out_bps_max=r.out_bps_max,
+            in_pps=r.in_pps_avg,
+            out_pps=r.out_pps_avg,
+            in_errors_ps=r.in_errors_ps_avg,
+            in_errors_ps_max=r.in_errors_ps_max,
+            out_errors_ps=r.out_errors_ps_avg,
+            out_errors_ps_max=r.out_errors_ps_max,
+        )
+        for r in rows
+    ]
+    newest = session.scalar(select(func.max(R.bucket)).where(R.period_s == period_s))
+    tail_from = _floor(since, period_s) if newest is None else newest + timedelta(seconds=period_s)
+    if tail_from <= until:
+        S = InterfaceSample
+        tail = session.execute(
+            select(*_RATES)
+            .where(
+                S.interface_id == interface_id, S.ts >= max(tail_from, _floor(since, period_s)), S.ts <= until
+            )
+            .order_by(S.ts, S.id)
+        )
+        points.extend(_bucket_samples([tuple(r) for r in tail], period_s))  # type: ignore[misc]
+    return points
 
 
 def list_links(session: Session, *, offset: int = 0, limit: int | None = None) -> Page[Link]:

@@ -162,18 +162,20 @@ def list_alarms(
     """A page of alarms with device, interface and suppressing alarm loaded, plus the ids
     each one suppresses. ``with_comments``: ``Alarm.history`` is loaded with the comment rows
     only (TMF642's comment list), not the whole timeline of a long-lived alarm."""
-    stmt = select(Alarm).where(*alarm_conditions(f))
     options = [joinedload(Alarm.device), joinedload(Alarm.interface), joinedload(Alarm.suppressed_by)]
     if with_comments:
         options.append(_COMMENTS)
+    ordering: tuple[ColumnElement[Any], ...] = (Alarm.raised_at.desc(), Alarm.id.desc())
     if order == "severity":
-        stmt = stmt.order_by(_severity_rank().desc(), Alarm.raised_at.desc(), Alarm.id.desc())
-    else:
-        stmt = stmt.order_by(Alarm.raised_at.desc(), Alarm.id.desc())
-    total = _count(session, stmt)
-    page = stmt.options(*options).offset(offset)
+        ordering = (_severity_rank().desc(), *ordering)
+    matching = select(Alarm.id).where(*alarm_conditions(f))
+    total = _count(session, matching)
+    # The page's ids first, sorting only the sort keys (a top-N sort in memory over a long
+    # history), then those rows with their device, interface and suppressing alarm joined.
+    ids = matching.order_by(*ordering).offset(offset)
     if limit is not None:
-        page = page.limit(limit)
+        ids = ids.limit(limit)
+    page = select(Alarm).where(Alarm.id.in_(ids.scalar_subquery())).options(*options).order_by(*ordering)
     alarms = list(session.scalars(page).unique())
     children = children_of(session, [a.id for a in alarms])
     return Page([AlarmRow(a, children.get(a.id, [])) for a in alarms], total)
@@ -325,14 +327,18 @@ def _badges(rows: Iterable[tuple[int | None, Severity, int]]) -> dict[int | None
     return out
 
 
-def device_alarm_badges(session: Session) -> dict[int, AlarmBadge]:
+def device_alarm_badges(session: Session, device_ids: Sequence[int] | None = None) -> dict[int, AlarmBadge]:
     """Active alarms per device id (suppressed and planned ones included: the device list
-    says what is wrong on each device, whatever explains it)."""
-    rows = session.execute(
+    says what is wrong on each device, whatever explains it); only ``device_ids`` (a page of
+    the list) when given."""
+    stmt = (
         select(Alarm.device_id, Alarm.perceived_severity, func.count())
         .where(Alarm.state.in_(ACTIVE_STATES), Alarm.device_id.is_not(None))
         .group_by(Alarm.device_id, Alarm.perceived_severity)
     )
+    if device_ids is not None:
+        stmt = stmt.where(Alarm.device_id.in_(list(device_ids)))
+    rows = session.execute(stmt)
     return {k: v for k, v in _badges((d, s, n) for d, s, n in rows).items() if k is not None}
 
 

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -138,12 +138,7 @@ def agent(
     with ctx.begin() as s:
         import_hosts(s, hosts, profiles)
         load_seed_file(s, DEMO_SEED)
-        # A strict SLA, so that a cut of a few seconds earns a credit: 10% of the fee for any
-        # measurable unavailability (availability is kept to 4 decimals: from ~1.4 s a month).
-        sla = s.get(Sla, "SLA-STANDARD")
-        assert sla is not None
-        sla.target_pct = Decimal("100")
-        sla.bands = [{"below_pct": "100", "credit_pct": "10"}]
+        strict_sla(s)
     bg = Background(ctx, run_agent)
     try:
         wait_for(lambda: _all_polled(ctx), timeout=40, what="every device discovered and polled")
@@ -240,8 +235,32 @@ def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook],
     assert len({h.get("webhook-id") for h, _ in bss_listener.posts}) == len(bss_listener.posts)
 
     # The customer's port is cut: one problem, one e-mail and one webhook saying so.
-    lab.fault(op="link", node="acc1", interface=PORT, state="down")
-    cut = time.monotonic()
+    outage_notices_and_credit(
+        ctx,
+        smtp,
+        hook,
+        cut=lambda: lab.fault(op="link", node="acc1", interface=PORT, state="down"),
+        restore=lambda: lab.fault(op="link", node="acc1", interface=PORT, state="up"),
+    )
+
+
+def strict_sla(s: Any) -> None:
+    """A strict SLA, so that a cut of a few seconds earns a credit: 10% of the fee for any
+    measurable unavailability (availability is kept to 4 decimals: from ~1.4 s a month)."""
+    sla = s.get(Sla, "SLA-STANDARD")
+    assert sla is not None
+    sla.target_pct = Decimal("100")
+    sla.bands = [{"below_pct": "100", "credit_pct": "10"}]
+
+
+def outage_notices_and_credit(
+    ctx: Context, smtp: Smtp, hook: Hook, cut: Callable[[], object], restore: Callable[[], object]
+) -> None:
+    """The customer's port is cut then restored (by ``cut``/``restore``): one ServiceProblem,
+    one "interrupted" e-mail to the customer's NOC and one signed webhook, then one
+    "restored" of each, and the credit the strict SLA gives for the measured outage, once."""
+    cut()
+    cut_at = time.monotonic()
     wait_for(lambda: _problems(ctx), timeout=30, what="a service problem")
     wait_for(lambda: len(smtp.messages) >= 1 and len(hook.posts) >= 1, timeout=30, what="interrupted notices")
     problems = _problems(ctx)
@@ -251,12 +270,13 @@ def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook],
     headers, doc = hook.posts[0]
     assert "webhook-signature" in headers and "CUST-42" in json.dumps(doc)
 
-    time.sleep(max(0.0, 3.0 - (time.monotonic() - cut)))  # long enough to count (see the SLA)
-    lab.fault(op="link", node="acc1", interface=PORT, state="up")
+    time.sleep(max(0.0, 3.0 - (time.monotonic() - cut_at)))  # long enough to count (see the SLA)
+    restore()
     wait_for(
         lambda: all(p.state is ProblemState.RESOLVED for p in _problems(ctx)), timeout=30, what="resolved"
     )
     wait_for(lambda: len(smtp.messages) >= 2 and len(hook.posts) >= 2, timeout=30, what="restored notices")
+    time.sleep(1.5)  # a late poll or trap must not send anything more
     # Exactly once: a notice per contact per transition, however many polls and traps came.
     with ctx.begin() as s:
         msgs = sorted((m.kind, m.channel) for m in s.scalars(select(CustomerMessage)))

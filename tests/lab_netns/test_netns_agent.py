@@ -21,7 +21,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,7 @@ from agent.scheduler import run_agent
 from bss_bridge.orders import place_order
 from bss_bridge.provisioning import submit_many
 from bss_bridge.seed import DEMO_SEED, load_seed_file
-from inventory.bss_models import CreditRecord, CustomerMessage, ServiceProblem, Sla
-from inventory.choices import AlarmState, DeviceStatus, EventSource, OrderState, ProblemState, TxState
+from inventory.choices import AlarmState, DeviceStatus, EventSource, TxState
 from inventory.fault_models import Alarm, Event
 from inventory.models import Device, Interface
 from inventory.provisioning_models import ConfigAccess, Transaction
@@ -47,7 +45,7 @@ from lab import engine_netns, sim
 from lab.netns import check_clean, why_unavailable
 from lab.netns.system import pid_alive
 from tests.agent_harness import Background
-from tests.e2e.test_sim_bss import Hook, Smtp, _problems, order_body, order_state
+from tests.e2e.test_sim_bss import Hook, Smtp, finish, order_body, outage_notices_and_credit, strict_sla
 from tests.e2e.test_sim_discovery import run_all
 from tests.helpers import free_udp_port, wait_for
 
@@ -407,23 +405,6 @@ def test_a_line_frr_refuses_rolls_back_what_it_took_and_netconfd_too(
 
 
 # ------------------------------------------------------------------ order -> outage -> credit
-def _fault_state(ctx: Context) -> str:
-    """What the agent knows, for a failure message: alarms, services and their ports."""
-    from inventory.fault_models import Service
-
-    with ctx.begin() as s:
-        alarms = [
-            (a.reduction_key, a.state.value, a.suppressed_by_id, a.planned) for a in s.scalars(select(Alarm))
-        ]
-        services = [
-            (v.external_id, v.state.value, [(r.device_id, r.interface_id) for r in v.resources])
-            for v in s.scalars(select(Service))
-        ]
-        ports = [(i.id, i.name, i.oper_status.value) for i in s.scalars(
-            select(Interface).join(Device).where(Device.name == "acc1", Interface.name.like("Ethernet%")))]  # fmt: skip
-    return f"alarms {alarms}; services {services}; acc1 ports {ports}"
-
-
 def test_order_outage_notice_and_credit(
     sqlite_ctx: Context, nsdemo: NsDemo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -434,55 +415,22 @@ def test_order_outage_notice_and_credit(
     import_lab(ctx, nsdemo)
     with ctx.begin() as s:
         load_seed_file(s, DEMO_SEED)
-        sla = s.get(Sla, "SLA-STANDARD")  # strict, so a cut of seconds earns a credit
-        assert sla is not None
-        sla.target_pct = Decimal("100")
-        sla.bands = [{"below_pct": "100", "credit_pct": "10"}]
+        strict_sla(s)
     bg = start_agent(ctx, nsdemo, poll_s=2, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False)
     port = order_body()["productOrderItem"][0]["product"]["productCharacteristic"][1]["value"]
     try:
         with ctx.begin() as s:
             order_id = place_order(s, order_body(), idempotency_key="netns-1", user="bss").id
-        wait_for(
-            lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
-            timeout=90,
-            what=lambda: f"the order to finish: {order_state(ctx, order_id)}",
-        )
-        state, error = order_state(ctx, order_id)
-        assert state is OrderState.COMPLETED, error
+        finish(ctx, order_id)
         assert "203.0.113.1/30" in nsdemo.frr_running("acc1")
-
-        nsdemo.fault(op="link", node="acc1", interface=port, state="down")  # the customer's cable
-        cut = time.monotonic()
-        wait_for(lambda: _problems(ctx), timeout=30, what=lambda: f"a service problem: {_fault_state(ctx)}")
-        wait_for(
-            lambda: len(smtp.messages) >= 1 and len(hook.posts) >= 1, timeout=30, what="interrupted notices"
+        # The customer's cable goes dark at the far side: acc1's port loses carrier.
+        outage_notices_and_credit(
+            ctx,
+            smtp,
+            hook,
+            cut=lambda: nsdemo.fault(op="link", node="acc1", interface=port, state="down"),
+            restore=lambda: nsdemo.fault(op="link", node="acc1", interface=port, state="up"),
         )
-        time.sleep(max(0.0, 3.0 - (time.monotonic() - cut)))
-        nsdemo.fault(op="link", node="acc1", interface=port, state="up")
-        wait_for(
-            lambda: all(p.state is ProblemState.RESOLVED for p in _problems(ctx)), timeout=30, what="resolved"
-        )
-        wait_for(
-            lambda: len(smtp.messages) >= 2 and len(hook.posts) >= 2, timeout=30, what="restored notices"
-        )
-        time.sleep(2)  # a late poll or trap must not send anything more
-        with ctx.begin() as s:
-            msgs = sorted((m.kind, m.channel) for m in s.scalars(select(CustomerMessage)))
-            problem = s.scalars(select(ServiceProblem)).one()
-            assert problem.resolved_at is not None
-            outage_min = Decimal((problem.resolved_at - problem.opened_at).total_seconds()) / 60
-            records = list(s.scalars(select(CreditRecord).where(CreditRecord.problem_id == problem.id)))
-        assert msgs == [
-            ("interrupted", "email"),
-            ("interrupted", "webhook"),
-            ("restored", "email"),
-            ("restored", "webhook"),
-        ]
-        assert len(smtp.messages) == 2 and len(hook.posts) == 2
-        assert len(records) == 1
-        assert abs(records[0].unavailable_minutes - outage_min) < Decimal("0.01")
-        assert records[0].amount == Decimal("19.90") and records[0].currency == "EUR"
     finally:
         bg.close()
         smtp.close()

@@ -12,7 +12,7 @@ from flask import Response, jsonify
 from web.api import openapi_bss, openapi_faults, openapi_provisioning
 from web.api.blueprint import PREFIX, bp
 from web.api.interfaces import SAMPLES_DEFAULT_LIMIT, SAMPLES_MAX_LIMIT
-from web.api.params import DEFAULT_LIMIT, MAX_LIMIT, RANGES
+from web.api.params import DEFAULT_LIMIT, MAX_LIMIT, RANGES, RESOLUTIONS
 
 Schema = dict[str, Any]
 
@@ -138,7 +138,8 @@ SCHEMAS: dict[str, Schema] = {
     },
     "Sample": {
         "type": "object",
-        "description": "Rates over the poll interval that ends at ts (null after a counter discontinuity)",
+        "description": "Rates over the poll interval that ends at ts (null after a counter discontinuity), "
+        "or, from rollups, over the bucket of period_s seconds that starts at ts",
         "properties": {
             "ts": _DATETIME,
             "in_bps": _nullable("number"),
@@ -151,6 +152,16 @@ SCHEMAS: dict[str, Schema] = {
             "out_discards_ps": _nullable("number"),
             "oper_status": _IF_STATUS,
             "discontinuity": _nullable("string"),
+            # rollups (period_s > 0): the rates above are the bucket's averages
+            "period_s": {
+                "type": "integer",
+                "description": "Rollups only: seconds of the bucket starting at ts",
+            },
+            "samples": {"type": "integer", "description": "Rollups only: samples behind the averages"},
+            "in_bps_max": _nullable("number"),
+            "out_bps_max": _nullable("number"),
+            "in_errors_ps_max": _nullable("number"),
+            "out_errors_ps_max": _nullable("number"),
         },
     },
     "LinkEnd": {
@@ -306,6 +317,14 @@ _SAMPLE_WINDOW = [
         "in": "query",
         "description": "Window length when since is not given",
         "schema": {"type": "string", "enum": list(RANGES), "default": "1h"},
+    },
+    {
+        "name": "resolution",
+        "in": "query",
+        "description": "Points: raw samples, or 5-minute or hourly rollups (averages, with maxima). auto: raw "
+        "samples for a window of up to a day that raw retention covers, 5-minute rollups up to 8 days, "
+        "hourly beyond. The X-Sample-Period response header gives the seconds per point (0: raw)",
+        "schema": {"type": "string", "enum": ["auto", *RESOLUTIONS], "default": "auto"},
     },
 ]
 

@@ -16,7 +16,10 @@ RANGES = {
     "6h": timedelta(hours=6),
     "1d": timedelta(days=1),
     "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
 }
+# A sample list's points: raw samples or rollups of 5 minutes or an hour (seconds per point).
+RESOLUTIONS = {"raw": 0, "5m": 300, "1h": 3600}
 DEFAULT_RANGE = "1h"
 MAX_WINDOW = timedelta(days=31)
 # Always returned, whatever ``fields`` asks for, so that a client can follow up on a row.
@@ -60,8 +63,19 @@ def parse_time(name: str, raw: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def resolution() -> int | None:
+    """Seconds per point from ``resolution`` (raw, 5m, 1h), or None (``auto``, the default:
+    raw samples for short windows, rollups for long ones)."""
+    raw = request.args.get("resolution", "auto")
+    if raw == "auto":
+        return None
+    if raw not in RESOLUTIONS:
+        raise BadRequest(f"resolution must be one of auto, {', '.join(RESOLUTIONS)}")
+    return RESOLUTIONS[raw]
+
+
 def window(now: datetime) -> tuple[datetime, datetime]:
-    """(since, until) from ``since``/``until`` or ``range`` (1h, 6h, 1d, 7d); the last hour by default."""
+    """(since, until) from ``since``/``until`` or ``range`` (1h, 6h, 1d, 7d, 30d); the last hour by default."""
     raw_range = request.args.get("range")
     if raw_range is not None and raw_range not in RANGES:
         raise BadRequest(f"range must be one of {', '.join(RANGES)}")

@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 
 from inventory.models import Device, HardwareComponent, Interface, InterfaceSample, JobRequest, Link
-from inventory.queries import DeviceSummary
+from inventory.queries import DeviceSummary, RatePoint
 from web.formatting import if_status_label, iso_utc, phys_class_label, uptime_seconds
 
 Doc = dict[str, Any]
@@ -113,6 +113,26 @@ def sample_doc(s: InterfaceSample) -> Doc:
         "out_discards_ps": s.out_discards_ps,
         "oper_status": if_status_label(s.oper_status),
         "discontinuity": s.discontinuity,
+    }
+
+
+def rollup_doc(p: RatePoint) -> Doc:
+    """A bucket of rollups in a sample list: the averages under the sample's names, the
+    maxima beside them, and the bucket's length."""
+    return {
+        "ts": iso_utc(p.ts),
+        "period_s": p.period_s,
+        "samples": p.samples,
+        "in_bps": p.in_bps,
+        "in_bps_max": p.in_bps_max,
+        "out_bps": p.out_bps,
+        "out_bps_max": p.out_bps_max,
+        "in_pps": p.in_pps,
+        "out_pps": p.out_pps,
+        "in_errors_ps": p.in_errors_ps,
+        "in_errors_ps_max": p.in_errors_ps_max,
+        "out_errors_ps": p.out_errors_ps,
+        "out_errors_ps_max": p.out_errors_ps_max,
     }
 
 

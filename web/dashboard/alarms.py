@@ -16,9 +16,10 @@ from web.alarm_actions import AlarmChange, NewComment, apply, comment_text
 from web.auth import current_user, requires
 from web.dashboard.blueprint import bp
 from web.db import db
+from web.paging import requested_page
 from web.validation import FieldError
 
-LIST_LIMIT = 500  # rows on the page; the filters narrow a bigger list
+ALARMS_PER_PAGE = 100  # rows on a page (``?page=N``); the filters narrow a bigger list
 
 
 def _flag(name: str) -> bool:
@@ -57,9 +58,19 @@ def _page_filter() -> tuple[AlarmFilter, dict[str, object]]:
 @bp.get("/alarms")
 def alarms() -> ResponseReturnValue:
     f, form = _page_filter()
-    page = queries_alarms.list_alarms(db(), f, limit=LIST_LIMIT, order="severity")
+    session = db()
+    pager = requested_page(ALARMS_PER_PAGE)
+    page = queries_alarms.list_alarms(session, f, offset=pager.offset, limit=pager.size, order="severity")
+    pager = pager.clamp(page.total)
+    if not page.items and page.total:  # past the end: the last page
+        page = queries_alarms.list_alarms(session, f, offset=pager.offset, limit=pager.size, order="severity")
     return render_template(
-        "alarms.html", rows=page.items, total=page.total, form=form, severities=ACTIVE_SEVERITIES
+        "alarms.html",
+        rows=page.items,
+        total=page.total,
+        pager=pager,
+        form=form,
+        severities=ACTIVE_SEVERITIES,
     )
 
 

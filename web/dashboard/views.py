@@ -12,6 +12,7 @@ from web.auth import current_user, requires
 from web.dashboard.blueprint import bp
 from web.db import db
 from web.job_requests import JobKind, request_job
+from web.paging import requested_page
 
 
 @bp.get("/")
@@ -19,11 +20,26 @@ def index() -> ResponseReturnValue:
     return redirect(url_for("dashboard.devices"))
 
 
+DEVICES_PER_PAGE = 100
+
+
 @bp.get("/devices")
 def devices() -> ResponseReturnValue:
-    page = queries.list_devices(db())
-    badges = queries_alarms.device_alarm_badges(db())
-    return render_template("devices.html", summaries=page.items, alarm_badges=badges)
+    """One page of the devices by name (``?page=N``), the status counts of all of them."""
+    session = db()
+    pager = requested_page(DEVICES_PER_PAGE)
+    page = queries.list_devices(session, offset=pager.offset, limit=pager.size)
+    pager = pager.clamp(page.total)
+    if not page.items and page.total:  # past the end: the last page
+        page = queries.list_devices(session, offset=pager.offset, limit=pager.size)
+    badges = queries_alarms.device_alarm_badges(session, [s.device.id for s in page.items])
+    return render_template(
+        "devices.html",
+        summaries=page.items,
+        alarm_badges=badges,
+        pager=pager,
+        status_counts=queries.device_status_counts(session),
+    )
 
 
 @bp.get("/devices/<name>")

@@ -1,12 +1,13 @@
 // Traffic graphs on the device page: one uPlot chart per <figure class="graph">, with data
 // fetched from the JSON API (data-samples-url) using the session cookie. A toggle switches
-// every graph between the last hour and the last day; visible graphs refresh every minute.
+// every graph between the last hour, day, week and month (the API answers the longer ranges
+// with 5-minute or hourly averages from the rollups); visible graphs refresh every minute.
 // Charts load when they scroll into view, so a device with hundreds of ports stays cheap.
 (function () {
   "use strict";
 
   const REFRESH_MS = 60 * 1000;
-  const RANGE_SECONDS = { "1h": 3600, "1d": 86400 };
+  const RANGE_SECONDS = { "1h": 3600, "1d": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
   const HEIGHT = 200;
   const figures = Array.from(document.querySelectorAll("figure.graph[data-samples-url]"));
   if (!figures.length) return;
