@@ -171,11 +171,12 @@ def bench_snmptrapd(seconds: float) -> dict[str, Any]:
         steps, best = [], 0
         for rate in RATES:
             before, k0 = processed(), udp_rcvbuf_errors()
-            sent, _ = send(port, rate, seconds)
+            sent, achieved = send(port, rate, seconds)
             got = wait_settled(processed, before + sent) - before
             steps.append(
                 {
                     "rate": rate,
+                    "achieved": achieved,
                     "sent": sent,
                     "processed": got,
                     "queue_dropped": 0,

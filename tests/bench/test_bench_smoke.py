@@ -1,8 +1,9 @@
-"""The provisioning and order benchmarks run (smallest sizes) and print their figure lines.
+"""The provisioning, order and trap benchmarks run (smallest sizes) and print their figure lines.
 No timing is asserted: only that each benchmark finishes and reports what it measures."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,10 @@ def test_orders_bench_prints_its_figures() -> None:
     assert "accepted orders/s" in out and "SQLite" in out
     assert "ratio SQLite bare INSERT / place_order (sequential):" in out
     assert "placed -> completed" in out and "completed 1/1" in out
+
+
+@pytest.mark.skipif(shutil.which("snmptrapd") is None, reason="Net-SNMP snmptrapd not installed")
+def test_traps_bench_prints_its_figures() -> None:
+    out = run("traps.py", "--backend", "sqlite", "--seconds", "0.5")
+    assert "highest sustained rate with zero loss" in out and "Net-SNMP snmptrapd" in out
+    assert "ratio ossagent on SQLite / snmptrapd:" in out
