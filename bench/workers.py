@@ -84,6 +84,7 @@ from inventory.scale_models import JobLedger, JobState  # noqa: E402
 from inventory.store import import_hosts  # noqa: E402
 from inventory.types import utcnow  # noqa: E402
 from lab import engine as lab_engine  # noqa: E402
+from lab.procs import kill_group  # noqa: E402
 
 AMQP_URL = os.environ.get("OSSAGENT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 OSSAGENT = str(Path(sys.executable).with_name("ossagent"))
@@ -315,16 +316,7 @@ class Workers:
         return next((p for p in self.procs if p.pid == pgid), None)
 
     def kill(self, p: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(p.pid, sig)
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait(10)
-        with contextlib.suppress(ProcessLookupError):  # a pool child that outlived its worker
-            os.killpg(p.pid, signal.SIGKILL)
+        kill_group(p, sig, wait_s=20)
 
     def stop_all(self) -> None:
         for p in self.procs:

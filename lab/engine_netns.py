@@ -57,7 +57,8 @@ from lab.netns import (
 from lab.netns import netem as nfq
 from lab.netns.configs import netconf_startup_with_ports
 from lab.netns.lab import ns_listening
-from lab.netns.system import LabCommandError, netns_pids, pid_alive, run, start_time, wait_until
+from lab.netns.system import LabCommandError, netns_pids, run, wait_until
+from lab.procs import alive, pid_alive, python_env, read_pid, start_time, write_pid
 from lab.sim.state import (
     PROFILE_V2C,
     IfState,
@@ -145,6 +146,8 @@ def check_kinds(topology: Topology) -> None:
             f"the netns engine has no stand-in for node kind(s) {', '.join(bad)}; "
             f"it runs: {', '.join(SUPPORTED_KINDS)}"
         )
+    for n in topology.nodes.values():
+        config_face(n)  # a bad ossagent-config-face label fails here, before anything starts
 
 
 # ------------------------------------------------------------------ interface names
@@ -255,26 +258,8 @@ def trap_ports(receivers: Sequence[tuple[str, int]]) -> list[int]:
 
 
 # ------------------------------------------------------------------ starting (CLI side)
-def _python_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def _read_pid(state_dir: Path) -> tuple[int, int] | None:
-    try:
-        pid_s, start_s = (state_dir / PID_FILE).read_text().split()
-        return int(pid_s), int(start_s)
-    except (OSError, ValueError):
-        return None
-
-
 def keeper_alive(state_dir: Path) -> int | None:
-    rec = _read_pid(state_dir)
-    if rec is None:
-        return None
-    return rec[0] if start_time(rec[0]) == rec[1] and pid_alive(rec[0]) else None
+    return alive(state_dir / PID_FILE)
 
 
 def up(
@@ -318,7 +303,7 @@ def up(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=_python_env(),
+            env=python_env(),
             start_new_session=True,  # Ctrl-C in the caller's terminal does not reach the lab
             close_fds=True,
         )
@@ -381,7 +366,7 @@ def down(state_dir: Path, timeout: float = 60.0) -> None:
     """Undo faults, stop the keeper (it tears the lab down), and reap what a dead keeper left."""
     with contextlib.suppress(NetnsEngineError, LabCommandError, OSError):
         fault(state_dir, {"op": "clear"})
-    rec = _read_pid(state_dir)
+    rec = read_pid(state_dir / PID_FILE)
     if rec is not None and keeper_alive(state_dir) is not None:
         pid, start = rec
 
@@ -422,8 +407,7 @@ def keep(state_dir: Path) -> int:
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, _on_term)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    me = os.getpid()
-    (state_dir / PID_FILE).write_text(f"{me} {start_time(me)}\n")
+    write_pid(state_dir / PID_FILE)
     cfg = json.loads((state_dir / CONFIG_FILE).read_text())
     topology = topology_from_dict(cfg["topology"])
     lab = NetnsLab()
@@ -549,6 +533,7 @@ def build(
     known_hosts = []
     for i, tnode in enumerate(topology.nodes.values()):
         n = lab.nodes[tnode.name]
+        face = config_face(tnode)
         wait_until(partial(ns_listening, n.namespace, SNMP_PORT, "udp"), 10, f"{n.name}: snmpd")
         links = _links_of(n.namespace)
         rev = {v: k for k, v in ifmap[tnode.name].items()}
@@ -589,8 +574,8 @@ def build(
                 password=lab.password,
                 host_key=n.host_key,
                 netconf_datastore="candidate",
-                config_face=config_face(tnode),
-                config_platform=NETCONF_PLATFORM if config_face(tnode) == "netconf" else "",
+                config_face=face,
+                config_platform=NETCONF_PLATFORM if face == "netconf" else "",
             )
         )
         r = routing[tnode.name]
@@ -610,7 +595,7 @@ def build(
                 "vtysh": f"ssh/{SSH_PORT}",
                 "netconf": f"ssh/{NETCONF_PORT}",
                 "frr": list(lab_daemons(r)),
-                "changed_through": "netconf" if config_face(tnode) == "netconf" else "vtysh",
+                "changed_through": "netconf" if face == "netconf" else "vtysh",
                 **({"lldp": "lldpd (LLDP-MIB via AgentX)"} if shutil.which("lldpd") else {}),
             },
             "routing": {"ospf": r.ospf, "bgp": r.bgp, "asn": r.asn},
@@ -983,7 +968,7 @@ def _apply_netem(name: str, xn: Mapping[str, Any], delay_ms: float, loss_pct: fl
                 "ip", "netns", "exec", ns, sys.executable, "-m", "lab.netns.netem", "--queue", "0",
                 "--delay-ms", f"{delay_ms:g}", "--loss-pct", f"{loss_pct:g}", "--ready-file", str(ready),
             ],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=_python_env(),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=python_env(),
             start_new_session=True, close_fds=True,
         )  # fmt: skip
     (d / "netem.pid").write_text(f"{proc.pid} {start_time(proc.pid)}\n")
@@ -1001,11 +986,10 @@ def _apply_netem(name: str, xn: Mapping[str, Any], delay_ms: float, loss_pct: fl
 
 def _stop_helper(xn: Mapping[str, Any]) -> None:
     pidfile = Path(xn["dir"]) / "netem.pid"
-    try:
-        pid_s, start_s = pidfile.read_text().split()
-        pid, start = int(pid_s), int(start_s)
-    except (OSError, ValueError):
+    rec = read_pid(pidfile)
+    if rec is None:
         return
+    pid, start = rec
     if start_time(pid) == start:  # the same process, not a recycled pid
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from lab.procs import pid_alive  # noqa: F401  (re-exported: tests import it from here)
 
 
 def random_loopback_base() -> str:
@@ -46,20 +47,6 @@ def wait_for(
 
 def have(*commands: str) -> bool:
     return all(shutil.which(c) for c in commands)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped) counts as gone.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def netsnmp(cmd: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:

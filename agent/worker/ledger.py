@@ -127,41 +127,32 @@ def enqueue(
         )
 
 
+def _any_job(ctx: Context, *where: Any) -> bool:
+    with ctx.begin() as s:
+        return bool(s.scalar(select(exists().where(*where))))
+
+
 def recently_enqueued(ctx: Context, kind: str, device_id: int, within_s: float) -> bool:
     """Natural-key guard of the scheduler side: this device's job of this kind was enqueued
     within this window (by us, or by the agent that held the lease before us)."""
-    since = utcnow() - timedelta(seconds=within_s)
-    with ctx.begin() as s:
-        return bool(
-            s.scalar(
-                select(
-                    exists().where(
-                        JobLedger.kind == kind,
-                        JobLedger.device_id == device_id,
-                        JobLedger.enqueued_at >= since,
-                        JobLedger.state != JobState.PARKED.value,
-                    )
-                )
-            )
-        )
+    return _any_job(
+        ctx,
+        JobLedger.kind == kind,
+        JobLedger.device_id == device_id,
+        JobLedger.enqueued_at >= utcnow() - timedelta(seconds=within_s),
+        JobLedger.state != JobState.PARKED.value,
+    )
 
 
 def in_flight(ctx: Context, kind: str, stale_s: float) -> bool:
     """A sweep of this kind is queued or running (and not so old that its message was lost)."""
-    since = utcnow() - timedelta(seconds=stale_s)
-    with ctx.begin() as s:
-        return bool(
-            s.scalar(
-                select(
-                    exists().where(
-                        JobLedger.kind == kind,
-                        JobLedger.device_id.is_(None),
-                        JobLedger.state.in_([st.value for st in ACTIVE_JOB_STATES]),
-                        JobLedger.enqueued_at >= since,
-                    )
-                )
-            )
-        )
+    return _any_job(
+        ctx,
+        JobLedger.kind == kind,
+        JobLedger.device_id.is_(None),
+        JobLedger.state.in_([st.value for st in ACTIVE_JOB_STATES]),
+        JobLedger.enqueued_at >= utcnow() - timedelta(seconds=stale_s),
+    )
 
 
 class Claim(Enum):

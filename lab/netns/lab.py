@@ -44,15 +44,14 @@ from lab.netns.system import (
     link_exists,
     netns_list,
     netns_pids,
-    pid_alive,
     read_pidfile,
     run,
-    start_time,
     tcp_open,
     terminate,
     user_exists,
     wait_until,
 )
+from lab.procs import pid_alive, start_time
 
 REGISTRY = Path("/run/ossagent-netns")
 NAME_BASE = "oa"  # every namespace, link and user of a netns lab starts with this
@@ -805,6 +804,7 @@ def wait_for_ports(node: Node, timeout: float = 10.0) -> None:
 __all__ = [
     "FrrService",
     "LabLeftovers",
+    "LldpService",
     "NetconfService",
     "NetnsLab",
     "Node",

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
+from lab.procs import pid_alive
+
 # Debian packages behind each executable, for a skip/diagnostic message that says what to install.
 REQUIRED: dict[str, str] = {
     "/usr/sbin/ip": "iproute2",
@@ -92,29 +94,6 @@ def why_unavailable(*, netconf: bool = True, frr: bool = True, snmp: bool = Fals
 
 
 # ------------------------------------------------------------------ processes
-def pid_alive(pid: int) -> bool:
-    """True while ``pid`` runs; an exited-but-unreaped zombie counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def start_time(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot): with the pid, it names one
-    process for good, so a recycled pid is never mistaken for the lab's owner."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def read_pidfile(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lab.procs import alive, python_env, read_pid, start_time, write_pid
 from lab.sim import hostkeys
 from lab.sim.control import (
     Backend,
@@ -106,37 +107,6 @@ def default_snmp_port() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _proc_start_time(pid: int) -> int | None:
-    """Field 22 of /proc/<pid>/stat (start time in clock ticks), None if the process is gone
-    or a zombie."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    fields = raw[raw.rfind(b")") + 2 :].split()
-    if not fields or fields[0] == b"Z":
-        return None
-    return int(fields[19])
-
-
-def _read_pid(state_dir: Path) -> tuple[int, int] | None:
-    try:
-        pid_s, start_s = (state_dir / PID_FILE).read_text().split()
-        return int(pid_s), int(start_s)
-    except (OSError, ValueError):
-        return None
-
-
-def _lab_alive(state_dir: Path) -> int | None:
-    """The lab process's PID when the PID file names a live process with the same start time."""
-    rec = _read_pid(state_dir)
-    if rec is None:
-        return None
-    pid, start = rec
-    return pid if _proc_start_time(pid) == start else None
-
-
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
@@ -145,7 +115,7 @@ def _reap(pid: int) -> None:
 def _wait_gone(pid: int, start: int | None, deadline: float) -> bool:
     while True:
         _reap(pid)
-        now_start = _proc_start_time(pid)
+        now_start = start_time(pid)
         if now_start is None or (start is not None and now_start != start):
             return True
         if time.monotonic() >= deadline:
@@ -172,14 +142,6 @@ def _raise_fd_limit(needed: int) -> None:
             raise LabError(f"{needed} devices need {want} file descriptors; the hard limit is {hard}")
 
 
-def _python_env() -> dict[str, str]:
-    """The environment for lab processes: ours, with this checkout importable."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 def _cleanup_files(state_dir: Path) -> None:
     for name in (STATE_FILE, PID_FILE, CONTROL_SOCKET, CONFIG_FILE):
         with contextlib.suppress(FileNotFoundError):
@@ -197,7 +159,7 @@ def _cleanup_files(state_dir: Path) -> None:
 def read_state(state_dir: Path) -> LabState | None:
     """The running lab's state, or None when there is no lab state or its process is gone."""
     state_dir = Path(state_dir)
-    pid = _lab_alive(state_dir)
+    pid = alive(state_dir / PID_FILE)
     if pid is None:
         return None
     try:
@@ -212,7 +174,7 @@ def read_state(state_dir: Path) -> LabState | None:
 def send(state_dir: Path, command: Mapping[str, Any], timeout: float = 10.0) -> dict[str, Any]:
     """Send one control request to the lab in ``state_dir`` and return its answer."""
     state_dir = Path(state_dir)
-    if _lab_alive(state_dir) is None:
+    if alive(state_dir / PID_FILE) is None:
         raise LabError(f"no lab is running in {state_dir}")
     try:
         return request(state_dir / CONTROL_SOCKET, command, timeout)
@@ -243,7 +205,7 @@ def start(
     SNMP agents only (no SSH, NETCONF or eAPI servers)."""
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    if _lab_alive(state_dir) is not None:
+    if alive(state_dir / PID_FILE) is not None:
         raise LabError(f"a lab is already running in {state_dir} (stop it first)")
     _cleanup_files(state_dir)
     with contextlib.suppress(FileNotFoundError):
@@ -306,7 +268,7 @@ def start(
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=_python_env(),
+            env=python_env(),
             start_new_session=True,  # Ctrl-C in the caller's terminal does not reach the lab
             close_fds=True,
         )
@@ -370,13 +332,13 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 def stop(state_dir: Path, timeout: float = 10.0) -> bool:
     """Stop the lab in ``state_dir``; True if one was running. Leaves no process behind."""
     state_dir = Path(state_dir)
-    rec = _read_pid(state_dir)
+    rec = read_pid(state_dir / PID_FILE)
     worker_pids: list[int] = []
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         worker_pids = [
             int(p) for p in json.loads((state_dir / STATE_FILE).read_text()).get("worker_pids", [])
         ]
-    running = rec is not None and _proc_start_time(rec[0]) == rec[1]
+    running = rec is not None and start_time(rec[0]) == rec[1]
     deadline = time.monotonic() + timeout
     if running and rec is not None:
         pid, started = rec
@@ -384,7 +346,7 @@ def stop(state_dir: Path, timeout: float = 10.0) -> bool:
             request(state_dir / CONTROL_SOCKET, {"op": "shutdown"}, timeout=min(2.0, timeout))
         if pid == os.getpid():
             # A foreground lab in this very process (another thread): it cleans up itself.
-            while _lab_alive(state_dir) is not None and time.monotonic() < deadline:
+            while alive(state_dir / PID_FILE) is not None and time.monotonic() < deadline:
                 time.sleep(0.02)
         elif not _wait_gone(pid, started, time.monotonic() + timeout / 2):
             for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -398,7 +360,7 @@ def stop(state_dir: Path, timeout: float = 10.0) -> bool:
     for wpid in worker_pids:
         # Workers exit with their parent; this only catches one that did not (checked to be
         # ours by its command line, so a recycled PID is never signalled).
-        if _proc_start_time(wpid) is not None and _is_runner(wpid):
+        if start_time(wpid) is not None and _is_runner(wpid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(wpid, signal.SIGKILL)
             _wait_gone(wpid, None, time.monotonic() + 2.0)
@@ -509,7 +471,7 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
                             str(k),
                         ],
                         stdin=subprocess.DEVNULL,
-                        env=_python_env(),
+                        env=python_env(),
                     )
                 )
             await _wait_workers(state_dir, procs, 30.0 + 0.02 * len(models))
@@ -563,8 +525,7 @@ async def _run_lab(state_dir: Path, cfg: dict[str, Any]) -> LabState:
             known_hosts=known,
             ssh_config=str(state_dir / hostkeys.SSH_CONFIG) if fports else "",
         )
-        start_ticks = _proc_start_time(os.getpid())
-        write_private(state_dir / PID_FILE, f"{os.getpid()} {start_ticks}\n")
+        write_pid(state_dir / PID_FILE)
         write_private(state_dir / STATE_FILE, state.to_json())
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):

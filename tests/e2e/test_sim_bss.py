@@ -169,13 +169,18 @@ def change_body(ext: str, action: str, product_id: str, offering: str | None = N
     }
 
 
-def finish(ctx: Context, order_id: str) -> None:
+def settle(ctx: Context, order_id: str, timeout: float = 90) -> tuple[OrderState, str]:
+    """Wait until the order is completed or failed; its state and what its items say."""
     wait_for(
         lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
-        timeout=90,
+        timeout=timeout,
         what=lambda: f"the order to finish: {order_state(ctx, order_id)}",
     )
-    state, error = order_state(ctx, order_id)
+    return order_state(ctx, order_id)
+
+
+def finish(ctx: Context, order_id: str) -> None:
+    state, error = settle(ctx, order_id)
     assert state is OrderState.COMPLETED, error
 
 
@@ -219,13 +224,7 @@ def test_order_to_outage_to_notice_and_credit(agent: tuple[Context, Smtp, Hook],
     with ctx.begin() as s:
         register(s, "productOrderingManagement", bss_listener.url, "", "bss", parse_networks("127.0.0.0/8"))
         order_id = place_order(s, order_body(), idempotency_key="e2e-1", user="bss").id
-    wait_for(
-        lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
-        timeout=90,
-        what=lambda: f"the order to finish: {order_state(ctx, order_id)}",
-    )
-    state, error = order_state(ctx, order_id)
-    assert state is OrderState.COMPLETED, error
+    finish(ctx, order_id)
     running = str(lab.fault(op="config-show", node="acc1")["running"])
     assert f"interface {PORT}.{VLAN}" in running and "203.0.113.1/30" in running
     # The BSS heard each state once, in order, with distinct event ids.
@@ -458,15 +457,10 @@ def test_agent_killed_mid_order_ends_consistent_after_restart(
             first.kill()
     second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(
-            lambda: order_state(ctx, order_id)[0] in (OrderState.COMPLETED, OrderState.FAILED),
-            timeout=120,
-            what=lambda: f"the order to finish: {order_state(ctx, order_id)}",
-        )
+        state, notes = settle(ctx, order_id, timeout=120)
     finally:
         second.terminate()
         second.wait(30)
-    state, notes = order_state(ctx, order_id)
     assert state is outcome, notes
     after = str(lab.fault(op="config-show", node="acc1")["running"])
     shown = lab.fault(op="config-show", node="acc1")

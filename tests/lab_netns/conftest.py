@@ -19,7 +19,7 @@ from agent.cli import cli
 from lab import engine as lab_engine
 from lab import sim
 from lab.netns import check_clean, why_unavailable
-from lab.netns.system import pid_alive
+from lab.procs import pid_alive
 
 HERE = Path(__file__).resolve().parent
 TOPOLOGY = HERE / "small.clab.yml"

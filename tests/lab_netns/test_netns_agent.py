@@ -43,7 +43,7 @@ from inventory.store import import_hosts
 from lab import engine as lab_engine
 from lab import engine_netns, sim
 from lab.netns import check_clean, why_unavailable
-from lab.netns.system import pid_alive
+from lab.procs import pid_alive
 from tests.agent_harness import Background
 from tests.e2e.test_sim_bss import Hook, Smtp, finish, order_body, outage_notices_and_credit, strict_sla
 from tests.e2e.test_sim_discovery import run_all

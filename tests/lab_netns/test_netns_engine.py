@@ -27,7 +27,8 @@ from collectors.traps.decode import Trap, TrapDecoder
 from inventory.choices import DeviceStatus, IfStatus
 from inventory.models import Device, Interface, InterfaceSample, Link
 from inventory.store import import_hosts
-from lab.netns.system import netns_list, pid_alive
+from lab.netns.system import netns_list
+from lab.procs import pid_alive
 from tests.helpers import have, hex_value, netsnmp, parse_netsnmp_walk
 from tests.lab_netns.conftest import NsLab
 

@@ -25,7 +25,8 @@ from lab.netns import (
     reap_stale,
     why_unavailable,
 )
-from lab.netns.system import netns_list, pid_alive, user_exists
+from lab.netns.system import netns_list, user_exists
+from lab.procs import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,6 +18,7 @@ import pytest
 from kombu.connection import Connection
 
 from agent.context import Context
+from lab.procs import kill_group
 from tests.e2e.conftest import sim_lab  # the module-scoped simulated lab
 from tests.helpers import pid_alive, wait_for
 
@@ -138,17 +139,7 @@ class Procs:
         return p
 
     def kill(self, p: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(p.pid, sig)
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-        # The pool's children are in the group too; make sure none outlives the test.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(p.pid, signal.SIGKILL)
+        kill_group(p, sig, wait_s=15)
 
     def stop_all(self) -> None:
         for p in self.procs:

@@ -47,6 +47,25 @@ _RECV_SIZE = 65535
 _DEFAULT_ROWS = 25  # first walk of a device whose table size nobody told us
 
 
+async def poll_all(
+    poll: Callable[[PollRequest], Awaitable[Observation]],
+    requests: Iterable[PollRequest],
+    on_result: Callable[[Observation], Awaitable[None] | None] | None = None,
+) -> list[Observation]:
+    """Every request at once through ``poll`` (the poller's window bounds what is in flight),
+    in input order; ``on_result`` sees each observation as soon as it is complete."""
+
+    async def one(r: PollRequest) -> Observation:
+        obs = await poll(r)
+        if on_result is not None:
+            maybe = on_result(obs)
+            if maybe is not None:
+                await maybe
+        return obs
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
 class PollTimeout(Exception):
     pass
 
@@ -254,15 +273,7 @@ class FastPoller:
         """Poll every device at once (the window bounds what is in flight), in input order;
         ``on_result`` sees each observation as soon as it is complete."""
 
-        async def one(r: PollRequest) -> Observation:
-            obs = await self.poll(r)
-            if on_result is not None:
-                maybe = on_result(obs)
-                if maybe is not None:
-                    await maybe
-            return obs
-
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        return await poll_all(self.poll, requests, on_result)
 
     @staticmethod
     def _message(exc: BaseException) -> str:

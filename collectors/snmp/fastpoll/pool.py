@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from collectors.snmp.fastpoll.poller import DEFAULT_MAX_VARBINDS, DEFAULT_WINDOW, PERF, PollRequest
+from collectors.snmp.fastpoll.poller import DEFAULT_MAX_VARBINDS, DEFAULT_WINDOW, PERF, PollRequest, poll_all
 from inventory.domain import Observation
 
 _HEADER = struct.Struct("!I")
@@ -142,15 +142,7 @@ class PollerPool:
         requests: Iterable[PollRequest],
         on_result: Callable[[Observation], Awaitable[None] | None] | None = None,
     ) -> list[Observation]:
-        async def one(r: PollRequest) -> Observation:
-            obs = await self.poll(r)
-            if on_result is not None:
-                maybe = on_result(obs)
-                if maybe is not None:
-                    await maybe
-            return obs
-
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        return await poll_all(self.poll, requests, on_result)
 
     def _flush(self) -> None:
         self._flush_scheduled = False

@@ -10,10 +10,9 @@ A device sent to the pool stays there (sticky), so its state stays in one place.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
-from collectors.snmp.fastpoll.poller import FastPoller, PollRequest
+from collectors.snmp.fastpoll.poller import FastPoller, PollRequest, poll_all
 from collectors.snmp.fastpoll.pool import PollerPool
 from inventory.domain import Observation
 
@@ -51,15 +50,7 @@ class PollRouter:
         requests: Iterable[PollRequest],
         on_result: Callable[[Observation], Awaitable[None] | None] | None = None,
     ) -> list[Observation]:
-        async def one(r: PollRequest) -> Observation:
-            obs = await self.poll(r)
-            if on_result is not None:
-                maybe = on_result(obs)
-                if maybe is not None:
-                    await maybe
-            return obs
-
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        return await poll_all(self.poll, requests, on_result)
 
     async def close(self) -> None:
         self.local.close()
